@@ -1,0 +1,230 @@
+//! Linear-memory accesses and the bulk memory operators.
+//!
+//! SANDBOX-CRITICAL. Every guest address is computed here. A 32-bit memory
+//! owns a reservation of 4 GiB + `abi::GUARD_SIZE` bytes, so
+//! `base + zext(index) + offset` stays inside it whenever
+//! `offset + access_size <= GUARD_SIZE`: such accesses need no check, the
+//! MMU faults on unmapped pages and the runtime turns that into a trap.
+//! Every other access (memory64, a large static offset, or
+//! `--bounds-checks always`) is checked explicitly against the live length,
+//! with overflow-free arithmetic, before it is made.
+
+use super::{clif_trap, FuncCx};
+use crate::abi::{self, builtins, TrapCode};
+use crate::BoundsChecks;
+use crate::Error;
+use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData, Value};
+use wasmparser::{MemArg, Operator};
+
+pub(super) fn is_memory_operator(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. } | I32Load8S { .. }
+            | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. } | I64Load8S { .. }
+            | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. } | I64Load32S { .. }
+            | I64Load32U { .. } | I32Store { .. } | I64Store { .. } | F32Store { .. }
+            | F64Store { .. } | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. }
+            | I64Store16 { .. } | I64Store32 { .. } | MemorySize { .. } | MemoryGrow { .. }
+            | MemoryFill { .. } | MemoryCopy { .. } | MemoryInit { .. } | DataDrop { .. }
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    Plain(ir::Type),
+    /// (result type, bytes, signed)
+    Extend(ir::Type, u8, bool),
+}
+
+pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+    use Operator::*;
+    use types::{F32, F64, I32, I64};
+    match op {
+        I32Load { memarg } => translate_load(cx, memarg, Load::Plain(I32)),
+        I64Load { memarg } => translate_load(cx, memarg, Load::Plain(I64)),
+        F32Load { memarg } => translate_load(cx, memarg, Load::Plain(F32)),
+        F64Load { memarg } => translate_load(cx, memarg, Load::Plain(F64)),
+        I32Load8S { memarg } => translate_load(cx, memarg, Load::Extend(I32, 1, true)),
+        I32Load8U { memarg } => translate_load(cx, memarg, Load::Extend(I32, 1, false)),
+        I32Load16S { memarg } => translate_load(cx, memarg, Load::Extend(I32, 2, true)),
+        I32Load16U { memarg } => translate_load(cx, memarg, Load::Extend(I32, 2, false)),
+        I64Load8S { memarg } => translate_load(cx, memarg, Load::Extend(I64, 1, true)),
+        I64Load8U { memarg } => translate_load(cx, memarg, Load::Extend(I64, 1, false)),
+        I64Load16S { memarg } => translate_load(cx, memarg, Load::Extend(I64, 2, true)),
+        I64Load16U { memarg } => translate_load(cx, memarg, Load::Extend(I64, 2, false)),
+        I64Load32S { memarg } => translate_load(cx, memarg, Load::Extend(I64, 4, true)),
+        I64Load32U { memarg } => translate_load(cx, memarg, Load::Extend(I64, 4, false)),
+        I32Store { memarg } | I64Store { memarg } | F32Store { memarg } | F64Store { memarg } => {
+            translate_store(cx, memarg, None)
+        }
+        I32Store8 { memarg } | I64Store8 { memarg } => translate_store(cx, memarg, Some(1)),
+        I32Store16 { memarg } | I64Store16 { memarg } => translate_store(cx, memarg, Some(2)),
+        I64Store32 { memarg } => translate_store(cx, memarg, Some(4)),
+        MemorySize { mem } => {
+            let len = memory_length(cx, *mem);
+            let pages = cx.builder.ins().ushr_imm_u(len, 16);
+            let v = narrow(cx, *mem, pages);
+            cx.push(v);
+        }
+        MemoryGrow { mem } => {
+            let delta = cx.pop1();
+            let delta = widen(cx, delta);
+            let m = cx.builder.ins().iconst(I32, *mem as i64);
+            let r = cx.call_builtin(builtins::MEMORY_GROW, &[m, delta], &[I64])[0];
+            let v = narrow(cx, *mem, r);
+            cx.push(v);
+        }
+        MemoryFill { mem } => {
+            let (dst, val, len) = cx.pop3();
+            let m = cx.builder.ins().iconst(I32, *mem as i64);
+            let dst = widen(cx, dst);
+            let len = widen(cx, len);
+            cx.call_builtin(builtins::MEMORY_FILL, &[m, dst, val, len], &[]);
+        }
+        MemoryCopy { dst_mem, src_mem } => {
+            let (dst, src, len) = cx.pop3();
+            let dm = cx.builder.ins().iconst(I32, *dst_mem as i64);
+            let sm = cx.builder.ins().iconst(I32, *src_mem as i64);
+            let dst = widen(cx, dst);
+            let src = widen(cx, src);
+            let len = widen(cx, len);
+            cx.call_builtin(builtins::MEMORY_COPY, &[dm, sm, dst, src, len], &[]);
+        }
+        MemoryInit { data_index, mem } => {
+            let (dst, src, len) = cx.pop3();
+            let m = cx.builder.ins().iconst(I32, *mem as i64);
+            let d = cx.builder.ins().iconst(I32, *data_index as i64);
+            let dst = widen(cx, dst);
+            cx.call_builtin(builtins::MEMORY_INIT, &[m, d, dst, src, len], &[]);
+        }
+        DataDrop { data_index } => {
+            let d = cx.builder.ins().iconst(I32, *data_index as i64);
+            cx.call_builtin(builtins::DATA_DROP, &[d], &[]);
+        }
+        _ => unreachable!("not a memory operator: {op:?}"),
+    }
+    Ok(())
+}
+
+/// An address or length operand as i64 (zero-extended).
+fn widen(cx: &mut FuncCx<'_, '_, '_, '_>, v: Value) -> Value {
+    if cx.builder.func.dfg.value_type(v) == types::I64 {
+        v
+    } else {
+        cx.builder.ins().uextend(types::I64, v)
+    }
+}
+
+/// An i64 page count as the memory's index type.
+fn narrow(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32, v: Value) -> Value {
+    if cx.env.module.info.memories[mem as usize].memory64 {
+        v
+    } else {
+        cx.builder.ins().ireduce(types::I32, v)
+    }
+}
+
+fn memory_base(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
+    let off = cx.env.layout.memory(mem) + abi::VMCTX_MEMORY_BASE;
+    cx.load_vmctx_readonly(off)
+}
+
+/// The memory's current length in bytes (changes with `memory.grow`).
+fn memory_length(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
+    let off = cx.env.layout.memory(mem) + abi::VMCTX_MEMORY_DEF;
+    let def = cx.load_vmctx_readonly(off);
+    cx.builder.ins().load(types::I64, MemFlagsData::trusted(), def, abi::VMMEMORY_DEF_LENGTH as i32)
+}
+
+/// Flags of a guest memory access: little-endian, may fault (a fault is a
+/// heap trap at this instruction).
+fn heap_flags() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_endianness(ir::Endianness::Little)
+        .with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))
+}
+
+/// Computes the native address of an access of `size` bytes at
+/// `index + memarg.offset`, with a bounds check where the reservation does
+/// not already guarantee a fault. Returns `(address, static offset)`; the
+/// static offset is folded into the load/store instruction.
+fn heap_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, size: u8) -> (Value, i32) {
+    let mem = match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => m,
+        wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
+    };
+    let ty = cx.env.module.info.memories[mem as usize];
+    let offset = memarg.offset;
+    let index = widen(cx, index);
+    let needs_check = ty.memory64
+        || cx.env.bounds_checks == BoundsChecks::Always
+        || offset.saturating_add(size as u64) > abi::GUARD_SIZE;
+    if needs_check {
+        match offset.checked_add(size as u64) {
+            Some(end_offset) => {
+                // end = index + offset + size, trapping on u64 overflow;
+                // then trap if end > length.
+                let end_c = cx.builder.ins().iconst(types::I64, end_offset as i64);
+                let end = cx.builder.ins().uadd_overflow_trap(index, end_c, clif_trap(TrapCode::MemoryOutOfBounds));
+                let len = memory_length(cx, mem);
+                let out = cx.builder.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+                cx.builder.ins().trapnz(out, clif_trap(TrapCode::MemoryOutOfBounds));
+            }
+            None => {
+                cx.builder.ins().trap(clif_trap(TrapCode::MemoryOutOfBounds));
+                // Keep building valid (dead) code below.
+                let dead = cx.builder.create_block();
+                cx.builder.switch_to_block(dead);
+                cx.builder.seal_block(dead);
+            }
+        }
+    }
+    let base = memory_base(cx, mem);
+    let addr = cx.builder.ins().iadd(base, index);
+    match i32::try_from(offset) {
+        Ok(off) => (addr, off),
+        Err(_) => {
+            let a = cx.builder.ins().iadd_imm_u(addr, offset as i64);
+            (a, 0)
+        }
+    }
+}
+
+fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) {
+    let index = cx.pop1();
+    let size = match kind {
+        Load::Plain(t) => t.bytes() as u8,
+        Load::Extend(_, n, _) => n,
+    };
+    let (addr, off) = heap_address(cx, memarg, index, size);
+    let flags = heap_flags();
+    let ins = cx.builder.ins();
+    let v = match kind {
+        Load::Plain(t) => ins.load(t, flags, addr, off),
+        Load::Extend(t, 1, false) => ins.uload8(t, flags, addr, off),
+        Load::Extend(t, 1, true) => ins.sload8(t, flags, addr, off),
+        Load::Extend(t, 2, false) => ins.uload16(t, flags, addr, off),
+        Load::Extend(t, 2, true) => ins.sload16(t, flags, addr, off),
+        Load::Extend(_, 4, false) => ins.uload32(flags, addr, off),
+        Load::Extend(_, 4, true) => ins.sload32(flags, addr, off),
+        Load::Extend(..) => unreachable!("load widths are 1, 2 or 4"),
+    };
+    cx.push(v);
+}
+
+/// A store; `narrow` is the stored width for the truncating stores.
+fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Option<u8>) {
+    let (index, value) = cx.pop2();
+    let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);
+    let (addr, off) = heap_address(cx, memarg, index, size);
+    let flags = heap_flags();
+    let ins = cx.builder.ins();
+    match narrow {
+        None => ins.store(flags, value, addr, off),
+        Some(1) => ins.istore8(flags, value, addr, off),
+        Some(2) => ins.istore16(flags, value, addr, off),
+        Some(4) => ins.istore32(flags, value, addr, off),
+        Some(_) => unreachable!("store widths are 1, 2 or 4"),
+    };
+}

@@ -1,0 +1,46 @@
+//! wasm2o's runtime: instances, linear memories, tables, globals, trap
+//! handling and the C API, for objects produced by `wasm2o compile`.
+//!
+//! `unsafe` lives in `sys/` (mmap, signals, the entry trampoline, the vmctx
+//! allocation, the signal-safe registries), `module.rs` (reading the raw
+//! descriptor), `builtins.rs` (entry points called by compiled code) and
+//! `capi.rs` (the C API).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod abi;
+pub mod desc;
+
+mod builtins;
+pub mod capi;
+mod func;
+mod global;
+mod instance;
+mod memory;
+mod module;
+mod sys;
+mod table;
+mod trap;
+mod types;
+mod val;
+
+pub use builtins::builtin_symbols;
+pub use func::Func;
+pub use global::{Global, VMGlobal};
+pub use instance::{Extern, Instance, InstanceOptions};
+pub use memory::{Memory, VMMemoryDef};
+pub use module::Module;
+pub use table::{Table, VMTableDef};
+pub use trap::{CallError, InstantiateError, Trap};
+pub use types::{intern_signature, VMFuncRef};
+pub use val::Val;
+
+/// Installs the runtime's signal handlers (idempotent). Instantiation does
+/// this itself; call it earlier only to fix the order in which handlers
+/// chain (handlers installed before this call are chained to).
+pub fn init() {
+    sys::signals::init();
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! A compiled module: the descriptor an object exports, decoded once.
+
+use std::sync::Arc;
+
+use crate::abi::{self, RawModule};
+use crate::desc::{ExternKind, ModuleInfo};
+use crate::sys::registry;
+use crate::types::intern_signature;
+
+pub struct Module {
+    raw: usize,
+    info: ModuleInfo,
+    /// Code address of every *defined* function.
+    funcs: Vec<usize>,
+    /// `(function index, wrapper address)`, sorted by index.
+    wrappers: Vec<(u32, usize)>,
+    data: &'static [u8],
+    /// Canonical signature id of every type index (`vmctx[VMCTX_TYPE_IDS]`).
+    type_ids: Box<[u32]>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("raw", &format_args!("{:#x}", self.raw))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads `n` items at `p` as a slice (empty if `n` is 0, whatever `p`).
+///
+/// # Safety
+///
+/// If `n > 0`, `p` must point at `n` valid items that live forever.
+unsafe fn slice<T>(p: *const T, n: u64) -> Result<&'static [T], String> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    let n = usize::try_from(n).map_err(|_| "module descriptor: count too large".to_string())?;
+    if p.is_null() || !(p as usize).is_multiple_of(std::mem::align_of::<T>()) {
+        return Err("module descriptor: bad pointer".into());
+    }
+    // SAFETY: caller contract; non-null and aligned (checked).
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+impl Module {
+    /// Reads a module descriptor (what `PREFIX_module()` returns), checks
+    /// its magic and ABI version, decodes the metadata and registers the
+    /// code and trap sites with the signal handler (once per descriptor).
+    ///
+    /// # Safety
+    ///
+    /// `raw` must point at a descriptor emitted by `wasm2o compile` that,
+    /// with its code and data, stays loaded for the rest of the process.
+    pub unsafe fn from_raw(raw: *const RawModule) -> Result<Arc<Module>, String> {
+        // SAFETY: caller contract.
+        let r = unsafe { raw.as_ref() }.ok_or("module descriptor: null")?;
+        if r.magic != abi::MODULE_MAGIC {
+            return Err("module descriptor: bad magic (not a wasm2o module)".into());
+        }
+        if r.abi_version != abi::ABI_VERSION {
+            return Err(format!(
+                "module descriptor: ABI version {} but this runtime speaks {}: recompile the module",
+                r.abi_version,
+                abi::ABI_VERSION
+            ));
+        }
+        // SAFETY: the descriptor's arrays live as long as it (caller contract).
+        let (meta, funcs, traps, wrappers, data) = unsafe {
+            (
+                slice(r.meta, r.meta_len)?,
+                slice(r.funcs, r.num_funcs)?,
+                slice(r.traps, r.num_traps)?,
+                slice(r.wrappers, r.num_wrappers)?,
+                slice(r.data, r.data_len)?,
+            )
+        };
+        let info = ModuleInfo::decode(meta).map_err(|e| e.to_string())?;
+        let defined = info.funcs.len() - info.num_imported(ExternKind::Func) as usize;
+        if funcs.len() != defined {
+            return Err(format!(
+                "module descriptor: {} function bodies for {defined} defined functions",
+                funcs.len()
+            ));
+        }
+        for (i, d) in info.datas.iter().enumerate() {
+            if d.data_offset.checked_add(d.len).is_none_or(|e| e > data.len() as u64) {
+                return Err(format!("module descriptor: data segment {i} outside the data blob"));
+            }
+        }
+        let mut wrappers: Vec<(u32, usize)> = wrappers.iter().map(|w| (w.func_index, w.ptr as usize)).collect();
+        wrappers.sort_by_key(|w| w.0);
+        if wrappers.iter().any(|w| w.0 as usize >= info.funcs.len()) {
+            return Err("module descriptor: wrapper for an unknown function".into());
+        }
+        registry::register_code(raw as usize, funcs, traps).map_err(|e| format!("module descriptor: {e}"))?;
+        let type_ids = info.types.iter().map(intern_signature).collect();
+        Ok(Arc::new(Module {
+            raw: raw as usize,
+            funcs: funcs.iter().map(|f| f.ptr as usize).collect(),
+            wrappers,
+            data,
+            type_ids,
+            info,
+        }))
+    }
+
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// The descriptor this module was read from.
+    pub fn raw(&self) -> *const RawModule {
+        self.raw as *const RawModule
+    }
+
+    /// Code address of defined function `defined_index`.
+    pub(crate) fn func_code(&self, defined_index: usize) -> usize {
+        self.funcs[defined_index]
+    }
+
+    /// The array wrapper of function `func_index`, if the object has one
+    /// (exports and the start function do).
+    pub fn wrapper(&self, func_index: u32) -> Option<*const u8> {
+        let i = self.wrappers.binary_search_by_key(&func_index, |w| w.0).ok()?;
+        Some(self.wrappers[i].1 as *const u8)
+    }
+
+    pub(crate) fn data(&self, offset: u64, len: u64) -> &[u8] {
+        &self.data[offset as usize..(offset + len) as usize]
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.type_ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{RawFunc, RawTrap, RawWrapper};
+    use crate::desc::{DataSegment, FuncType, SegmentMode, ValType};
+
+    fn raw(meta: &'static [u8], data: &'static [u8]) -> RawModule {
+        RawModule {
+            magic: abi::MODULE_MAGIC,
+            abi_version: abi::ABI_VERSION,
+            meta: meta.as_ptr(),
+            meta_len: meta.len() as u64,
+            funcs: std::ptr::null(),
+            num_funcs: 0,
+            traps: std::ptr::null(),
+            num_traps: 0,
+            wrappers: std::ptr::null(),
+            num_wrappers: 0,
+            data: data.as_ptr(),
+            data_len: data.len() as u64,
+        }
+    }
+
+    #[test]
+    fn decodes_and_checks() {
+        let info = ModuleInfo {
+            types: vec![FuncType {
+                params: vec![ValType::I32],
+                results: vec![],
+            }],
+            datas: vec![DataSegment {
+                mode: SegmentMode::Passive,
+                data_offset: 0,
+                len: 4,
+            }],
+            ..Default::default()
+        };
+        let meta: &'static [u8] = Box::leak(info.encode().into_boxed_slice());
+        let r = Box::leak(Box::new(raw(meta, b"abcd")));
+        // SAFETY: a leaked, well-formed descriptor.
+        let m = unsafe { Module::from_raw(r) }.unwrap();
+        assert_eq!(m.info().types.len(), 1);
+        assert_eq!(m.data(0, 4), b"abcd");
+        assert_eq!(m.type_ids()[0], intern_signature(&info.types[0]));
+
+        let short = Box::leak(Box::new(raw(meta, b"ab")));
+        // SAFETY: as above.
+        assert!(unsafe { Module::from_raw(short) }.unwrap_err().contains("data segment"));
+        let mut bad = raw(meta, b"abcd");
+        bad.abi_version = 99;
+        let bad = Box::leak(Box::new(bad));
+        // SAFETY: as above.
+        assert!(unsafe { Module::from_raw(bad) }.unwrap_err().contains("ABI version"));
+        let _ = (
+            RawFunc {
+                ptr: std::ptr::null(),
+                len: 0,
+                trap_start: 0,
+                trap_count: 0,
+                _pad: 0,
+            },
+            RawTrap { offset: 0, code: 0 },
+        );
+        let _ = RawWrapper {
+            func_index: 0,
+            _pad: 0,
+            ptr: std::ptr::null(),
+        };
+    }
+}

@@ -1,0 +1,156 @@
+//! Reserve-then-commit virtual memory: a `PROT_NONE` reservation whose
+//! pages are later made accessible with `mprotect`.
+
+use std::io;
+
+/// An anonymous private mapping, unmapped on drop. Every range handed to
+/// the kernel is checked against the mapping first (checked arithmetic).
+#[derive(Debug)]
+pub struct Mmap {
+    ptr: usize,
+    len: usize,
+}
+
+/// The host page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n <= 0 {
+        4096
+    } else {
+        n as usize
+    }
+}
+
+impl Mmap {
+    /// Reserves `len` bytes of address space, inaccessible and without
+    /// swap accounting (`MAP_NORESERVE`).
+    pub fn reserve(len: usize) -> io::Result<Mmap> {
+        if len == 0 {
+            return Ok(Mmap { ptr: 0, len: 0 });
+        }
+        // SAFETY: a fresh anonymous mapping aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mmap { ptr: p as usize, len })
+    }
+
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr as *mut u8
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn check(&self, start: usize, len: usize) -> io::Result<()> {
+        let page = page_size();
+        match start.checked_add(len) {
+            Some(end) if end <= self.len && start.is_multiple_of(page) && len.is_multiple_of(page) => Ok(()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "range outside the mapping or unaligned",
+            )),
+        }
+    }
+
+    /// Changes the protection of `[start, start+len)` (page-aligned offsets).
+    pub fn protect(&self, start: usize, len: usize, prot: libc::c_int) -> io::Result<()> {
+        self.check(start, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range was checked to lie inside our own mapping, which
+        // no Rust reference covers.
+        let r = unsafe { libc::mprotect((self.ptr + start) as *mut libc::c_void, len, prot) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Makes `[start, start+len)` readable and writable.
+    pub fn make_accessible(&self, start: usize, len: usize) -> io::Result<()> {
+        self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
+    }
+
+    /// Copies out of the mapping. The range must be accessible (the caller
+    /// checked it against the memory's length).
+    pub fn read(&self, offset: usize, buf: &mut [u8]) {
+        let end = offset.checked_add(buf.len()).expect("read range overflows");
+        assert!(end <= self.len, "read outside the mapping");
+        // SAFETY: in bounds (checked above); the source is raw mapped memory
+        // that no Rust reference covers, so it cannot overlap `buf`.
+        unsafe { std::ptr::copy_nonoverlapping((self.ptr + offset) as *const u8, buf.as_mut_ptr(), buf.len()) }
+    }
+
+    /// Copies into the mapping. The range must be writable.
+    pub fn write(&self, offset: usize, data: &[u8]) {
+        let end = offset.checked_add(data.len()).expect("write range overflows");
+        assert!(end <= self.len, "write outside the mapping");
+        // SAFETY: as in `read`.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (self.ptr + offset) as *mut u8, data.len()) }
+    }
+
+    /// `memmove` inside the mapping (or from `src` to another mapping).
+    pub fn copy_within(dst: &Mmap, dst_off: usize, src: &Mmap, src_off: usize, len: usize) {
+        assert!(
+            dst_off.checked_add(len).is_some_and(|e| e <= dst.len),
+            "copy outside the mapping"
+        );
+        assert!(
+            src_off.checked_add(len).is_some_and(|e| e <= src.len),
+            "copy outside the mapping"
+        );
+        // SAFETY: both ranges lie inside live mappings (checked above);
+        // `copy` has memmove semantics for overlapping ranges.
+        unsafe { std::ptr::copy((src.ptr + src_off) as *const u8, (dst.ptr + dst_off) as *mut u8, len) }
+    }
+
+    /// `memset` inside the mapping.
+    pub fn fill(&self, offset: usize, val: u8, len: usize) {
+        assert!(
+            offset.checked_add(len).is_some_and(|e| e <= self.len),
+            "fill outside the mapping"
+        );
+        // SAFETY: in bounds (checked above), raw memory no reference covers.
+        unsafe { std::ptr::write_bytes((self.ptr + offset) as *mut u8, val, len) }
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        if self.len != 0 {
+            // SAFETY: we own the mapping; nothing refers to it any more.
+            unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_commit_rw() {
+        let m = Mmap::reserve(1 << 20).unwrap();
+        m.make_accessible(0, 65536).unwrap();
+        m.write(10, b"abc");
+        let mut b = [0u8; 3];
+        m.read(10, &mut b);
+        assert_eq!(&b, b"abc");
+        assert!(m.make_accessible(1, 4096).is_err());
+        assert!(m.make_accessible(0, 2 << 20).is_err());
+    }
+}
