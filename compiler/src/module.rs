@@ -48,6 +48,7 @@ impl Module<'_> {
 /// validator with a message naming the feature.
 pub fn features() -> WasmFeatures {
     WasmFeatures::MUTABLE_GLOBAL
+        | WasmFeatures::GC_TYPES
         | WasmFeatures::SATURATING_FLOAT_TO_INT
         | WasmFeatures::SIGN_EXTENSION
         | WasmFeatures::REFERENCE_TYPES

@@ -42,8 +42,14 @@ fn run_directives(mut directives: Vec<WastDirective<'_>>, text: &str, path: &Pat
     let mut report = FileReport::new(&path.display().to_string());
     let prepared = prepare(&mut directives, text, path, settings);
     let mut store = Store::default();
+    // Debugging aid: name each directive on stderr before running it, so a
+    // crash can be pinned to its directive.
+    let trace = std::env::var_os("WASM2O_WAST_TRACE").is_some();
     for (i, d) in directives.iter().enumerate() {
         let (line, col) = d.span().linecol_in(text);
+        if trace {
+            eprintln!("wasm2o: trace: {}:{}:{} {}", path.display(), line + 1, col + 1, directive_name(d));
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| execute(i, d, &prepared, &mut store)));
         if let (WastDirective::Module(qw), Ok(Err(_)) | Err(_)) = (d, &outcome) {
             let why = format!("its module (line {}) failed", line + 1);
