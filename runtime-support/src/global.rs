@@ -24,15 +24,24 @@ pub struct Global {
 struct GlobalInner {
     ty: GlobalType,
     cell: VMGlobal,
+    /// Instances that import this global (a funcref global may hold their
+    /// functions).
+    keepalive: crate::instance::KeepAlive,
 }
 
 impl Global {
+    /// Keeps `instance` alive as long as this global.
+    pub(crate) fn keep_alive(&self, instance: std::sync::Arc<crate::instance::InstanceInner>) {
+        self.inner.keepalive.push(instance);
+    }
+
     /// A new global holding `val` (converted to `ty.ty` by bits).
     pub fn new(ty: GlobalType, val: Val) -> Global {
         let g = Global {
             inner: Arc::new(GlobalInner {
                 ty,
                 cell: VMGlobal::default(),
+                keepalive: Default::default(),
             }),
         };
         g.set_bits(val.to_bits());

@@ -51,6 +51,32 @@ pub struct Instance {
     pub(crate) inner: Arc<InstanceInner>,
 }
 
+/// Instances kept alive by a shared table or global.
+///
+/// A funcref is the address of an entry in its instance's vmctx, so an
+/// instance whose functions may sit in another instance's table or global
+/// must outlive them. An instance that imports a table or a global
+/// registers itself here at instantiation — before its element segments run,
+/// so that a failed instantiation whose segments already wrote into an
+/// imported table stays valid, as the spec requires. The price is a
+/// reference cycle (the instance holds the table too): such instances are
+/// never freed. That is a bounded leak, never a dangling reference.
+#[derive(Default)]
+pub(crate) struct KeepAlive(Mutex<Vec<Arc<InstanceInner>>>);
+
+impl KeepAlive {
+    pub(crate) fn push(&self, instance: Arc<InstanceInner>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(instance);
+    }
+}
+
+impl std::fmt::Debug for KeepAlive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|v| v.len()).unwrap_or(0);
+        write!(f, "KeepAlive({n} instances)")
+    }
+}
+
 #[doc(hidden)]
 pub struct InstanceInner {
     module: Arc<Module>,
@@ -312,6 +338,17 @@ impl Instance {
         inner.vmctx.set_instance(self_ptr as *const ());
         for c in &inner.callers {
             c.instance.store(self_ptr as *mut InstanceInner, Ordering::Release);
+        }
+        let info = module.info();
+        let n_tables = info.num_imported(crate::desc::ExternKind::Table) as usize;
+        for t in &inner.tables[..n_tables] {
+            t.keep_alive(inner.clone());
+        }
+        let n_globals = info.num_imported(crate::desc::ExternKind::Global) as usize;
+        for g in &inner.globals[..n_globals] {
+            if g.ty().ty == crate::desc::ValType::FuncRef {
+                g.keep_alive(inner.clone());
+            }
         }
         inner.initialise()?;
         if let Some(start) = info.start {

@@ -33,6 +33,9 @@ struct TableInner {
     /// The element storage `def.elements` points at. Compiled code reads
     /// and writes it directly; the runtime goes through this lock.
     elems: Mutex<Box<[AtomicUsize]>>,
+    /// Instances that import this table: their funcrefs may be stored in
+    /// it, so they live as long as the table (see `KeepAlive`).
+    keepalive: crate::instance::KeepAlive,
 }
 
 fn alloc(n: usize, init: usize) -> Box<[AtomicUsize]> {
@@ -57,8 +60,14 @@ impl Table {
                 max,
                 def,
                 elems: Mutex::new(elems),
+                keepalive: Default::default(),
             }),
         })
+    }
+
+    /// Keeps `instance` alive as long as this table.
+    pub(crate) fn keep_alive(&self, instance: std::sync::Arc<crate::instance::InstanceInner>) {
+        self.inner.keepalive.push(instance);
     }
 
     /// The table's type with current limits: `min` is the current size.

@@ -5,6 +5,7 @@
 //! - `store`: instances, registrations, imports;
 //! - `spectest`: the host module scripts import from;
 //! - `values`, `traps`: matching results and trap messages;
+//! - `superseded`: 2.0 assertions that multi-memory/memory64 reverse;
 //! - `schedule`: running many scripts at once (threads or child processes);
 //! - `report`: what gets printed.
 
@@ -14,6 +15,7 @@ mod schedule;
 mod script;
 mod spectest;
 mod store;
+mod superseded;
 mod traps;
 mod values;
 

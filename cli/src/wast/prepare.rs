@@ -23,6 +23,8 @@ pub struct Prepared {
     modules: HashMap<usize, Result<Arc<Module>, String>>,
     /// `Ok`: the module was rejected, as the directive expects.
     checks: HashMap<usize, Result<(), String>>,
+    /// Lines of the directives found in the superseded list.
+    pub superseded_seen: Vec<usize>,
 }
 
 impl Prepared {
@@ -48,6 +50,7 @@ pub fn prepare(directives: &mut [WastDirective<'_>], text: &str, file: &Path, se
     let mut prepared = Prepared::default();
     let mut objects: Vec<(usize, String, Vec<u8>)> = Vec::new();
     let stem = work_dir_name(file);
+    let script = super::superseded::script_key(file);
 
     for (i, d) in directives.iter_mut().enumerate() {
         let (line, col) = d.span().linecol_in(text);
@@ -59,15 +62,24 @@ pub fn prepare(directives: &mut [WastDirective<'_>], text: &str, file: &Path, se
             WastDirective::AssertUnlinkable { module, .. } => encode_wat(module),
             WastDirective::AssertInvalid { module, message, .. }
             | WastDirective::AssertMalformed { module, message, .. } => {
-                let verdict = match encode_quote(module) {
+                let superseded = super::superseded::lookup(&script, line + 1, message);
+                let verdict = match (encode_quote(module), superseded) {
                     // Text that does not even parse is malformed enough.
-                    Err(_) => Ok(()),
-                    Ok(wasm) => match compile(&wasm, &prefix, &input_name, settings.target) {
-                        Err(CompileFailure::Rejected(_)) => Ok(()),
-                        Err(CompileFailure::Panicked(p)) => Err(format!("compiler panicked: {p}")),
-                        Ok(_) => Err(format!("module compiled, expected it to be rejected: {message:?}")),
+                    (Err(_), None) => Ok(()),
+                    (Err(e), Some(why)) => Err(format!("superseded ({why}): the module must be accepted, but {e}")),
+                    (Ok(wasm), _) => match (compile(&wasm, &prefix, &input_name, settings.target), superseded) {
+                        (Err(CompileFailure::Panicked(p)), _) => Err(format!("compiler panicked: {p}")),
+                        (Err(CompileFailure::Rejected(_)), None) => Ok(()),
+                        (Err(CompileFailure::Rejected(e)), Some(why)) => {
+                            Err(format!("superseded ({why}): the module must be accepted, but: {e}"))
+                        }
+                        (Ok(_), None) => Err(format!("module compiled, expected it to be rejected: {message:?}")),
+                        (Ok(_), Some(_)) => Ok(()),
                     },
                 };
+                if superseded.is_some() {
+                    prepared.superseded_seen.push(line + 1);
+                }
                 prepared.checks.insert(i, verdict);
                 continue;
             }

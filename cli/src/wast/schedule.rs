@@ -20,8 +20,8 @@ use crate::error::err;
 use crate::Result;
 
 use super::prepare::Settings;
-use super::report::{parse_total_line, FileReport};
-use super::script::run_file;
+use super::report::{parse_total_line, Failure, FileReport};
+use super::script::{run_file, TRACE_PREFIX};
 
 /// Stack of the threads that run scripts.
 const SCRIPT_STACK: usize = 64 << 20;
@@ -116,6 +116,8 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
         cmd.arg("--keep").arg(k);
     }
     cmd.arg("--").arg(file);
+    // The directive trace on stderr lets a crash be pinned to its directive.
+    cmd.env("WASM2O_WAST_TRACE", "1");
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let fatal = |detail: String| Outcome::from_report(&FileReport::fatal(&name, detail), a.show);
 
@@ -151,7 +153,9 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
     };
     let stdout = out.join().unwrap_or_default();
     let stderr = errs.join().unwrap_or_default();
-    let last_err = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+    let last_err =
+        stderr.lines().rev().find(|l| !l.trim().is_empty() && !l.starts_with(TRACE_PREFIX)).unwrap_or("").to_string();
+    let last_trace = stderr.lines().rev().find_map(|l| l.strip_prefix(TRACE_PREFIX));
 
     let status = match status {
         Ok(s) => s,
@@ -173,9 +177,32 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
         _ => {
             let how = describe_status(&status);
             let tail = if last_err.is_empty() { String::new() } else { format!("; stderr: {last_err}") };
-            fatal(format!("{how}{tail}"))
+            match last_trace.and_then(parse_trace) {
+                // Pin the crash on the directive that was running.
+                Some((passed, failed, at)) => {
+                    let mut r = FileReport::new(&name);
+                    r.passed = passed;
+                    r.failed = failed + 1;
+                    r.failures.push(Failure {
+                        line: 0,
+                        col: 0,
+                        directive: at,
+                        detail: format!("{how}{tail} (details of the {failed} earlier failure(s) were lost)"),
+                    });
+                    Outcome::from_report(&r, a.show)
+                }
+                None => fatal(format!("{how}{tail}")),
+            }
         }
     }
+}
+
+/// `PASSED FAILED WHERE DIRECTIVE` (see `script::TRACE_PREFIX`).
+fn parse_trace(line: &str) -> Option<(usize, usize, String)> {
+    let mut parts = line.splitn(3, ' ');
+    let passed = parts.next()?.parse().ok()?;
+    let failed = parts.next()?.parse().ok()?;
+    Some((passed, failed, parts.next()?.to_string()))
 }
 
 fn describe_status(status: &std::process::ExitStatus) -> String {

@@ -17,6 +17,10 @@ use super::store::Store;
 use super::traps::trap_matches;
 use super::values::{arg, describe_expected, describe_got, results_match};
 
+/// Starts each line of the directive trace (`WASM2O_WAST_TRACE`):
+/// `PASSED FAILED FILE:LINE:COL DIRECTIVE`, the counts before the directive.
+pub const TRACE_PREFIX: &str = "wasm2o: trace: ";
+
 pub fn run_file(path: &Path, settings: &Settings<'_>) -> FileReport {
     let display = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
@@ -48,7 +52,16 @@ fn run_directives(mut directives: Vec<WastDirective<'_>>, text: &str, path: &Pat
     for (i, d) in directives.iter().enumerate() {
         let (line, col) = d.span().linecol_in(text);
         if trace {
-            eprintln!("wasm2o: trace: {}:{}:{} {}", path.display(), line + 1, col + 1, directive_name(d));
+            // Format parsed by `schedule::last_trace`.
+            eprintln!(
+                "{TRACE_PREFIX}{} {} {}:{}:{} {}",
+                report.passed,
+                report.failed,
+                path.display(),
+                line + 1,
+                col + 1,
+                directive_name(d)
+            );
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| execute(i, d, &prepared, &mut store)));
         if let (WastDirective::Module(qw), Ok(Err(_)) | Err(_)) = (d, &outcome) {
@@ -62,6 +75,12 @@ fn run_directives(mut directives: Vec<WastDirective<'_>>, text: &str, path: &Pat
                 let text = crate::LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| crate::panic_text(&*payload));
                 report.fail(line + 1, col + 1, directive_name(d), format!("panic: {text}"))
             }
+        }
+    }
+    let script = super::superseded::script_key(path);
+    for (line, message) in super::superseded::entries(&script) {
+        if !prepared.superseded_seen.contains(&line) {
+            report.fail(line, 1, "superseded list", format!("no assert_invalid/assert_malformed {message:?} here: update cli/src/wast/superseded.rs"));
         }
     }
     report
