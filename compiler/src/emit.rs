@@ -38,6 +38,7 @@ const ALL_BUILTINS: &[&str] = &[
     builtins::TABLE_INIT,
     builtins::ELEM_DROP,
     builtins::RAISE_TRAP,
+    builtins::MEMORY_DISCARD,
 ];
 
 pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<u8>, Error> {

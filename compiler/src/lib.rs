@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod header;
+pub mod memctl;
 pub mod module;
 pub mod target;
 pub mod translate;
@@ -104,7 +105,8 @@ pub fn compile(wasm: &[u8], opts: &Options) -> Result<Output, Error> {
         )));
     }
     let target = target::Target::new(opts.target.as_deref(), opts)?;
-    let module = module::parse(wasm, opts).map_err(|e| e.in_file(&opts.input_name))?;
+    let mut module = module::parse(wasm, opts).map_err(|e| e.in_file(&opts.input_name))?;
+    memctl::apply(&mut module, &opts.memory_control).map_err(|e| e.in_file(&opts.input_name))?;
     let object = emit::emit(&module, &target, opts).map_err(|e| e.in_file(&opts.input_name))?;
     let header = if opts.header { Some(header::generate(&module, &opts.prefix)) } else { None };
     Ok(Output { object, header })

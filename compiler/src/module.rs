@@ -32,6 +32,9 @@ pub struct Module<'a> {
     pub func_names: Vec<Option<String>>,
     /// Raw text of the `memory-control` custom section, if any.
     pub memory_control_section: Option<String>,
+    /// Function imports from `memory-control` that the compiler lowers
+    /// itself, by function index (see `memctl`).
+    pub intrinsics: std::collections::BTreeMap<u32, crate::memctl::Intrinsic>,
 }
 
 impl Module<'_> {
@@ -69,6 +72,7 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
         bodies: Vec::new(),
         func_names: Vec::new(),
         memory_control_section: None,
+        intrinsics: Default::default(),
     };
     let mut next_body_index = 0u32;
     for payload in Parser::new(0).parse_all(wasm) {

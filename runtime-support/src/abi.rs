@@ -338,6 +338,9 @@ pub mod builtins {
     pub const ELEM_DROP: &str = "wasm2o_rt_elem_drop";
     /// `void (vmctx, code: u32)` — never returns: raises the trap.
     pub const RAISE_TRAP: &str = "wasm2o_rt_raise_trap";
+    /// `void (vmctx, mem: u32, addr: u64, size: u64)`: memory.discard (and
+    /// direct calls to the `memory-control` `discard` imports).
+    pub const MEMORY_DISCARD: &str = "wasm2o_rt_memory_discard";
 }
 
 #[cfg(test)]

@@ -27,6 +27,76 @@ impl Trap {
     }
 }
 
+/// The message of a trap: `code.message()`, followed by `": reason"` for a
+/// refused memory-control request ("memory-control request refused:
+/// unaligned").
+pub(crate) fn trap_message(code: TrapCode, reason: Option<&'static str>) -> String {
+    match reason {
+        Some(r) => format!("{}: {r}", code.message()),
+        None => code.message().to_string(),
+    }
+}
+
+/// Why a memory-control request was refused (the design's list). Each is
+/// appended to "memory-control request refused: ".
+pub mod refused {
+    pub const BAD_PROT: &str = "bad prot";
+    pub const ZERO_SIZE: &str = "zero size";
+    pub const UNALIGNED: &str = "unaligned";
+    pub const ALREADY_MAPPED: &str = "already mapped";
+    pub const NOT_MAPPED: &str = "not mapped";
+    pub const NOT_GRANTED: &str = "not granted";
+    pub const ABOVE_GRANT: &str = "above grant";
+    pub const OUT_OF_RESOURCES: &str = "out of resources";
+    pub const ALL: [&str; 8] = [
+        BAD_PROT,
+        ZERO_SIZE,
+        UNALIGNED,
+        ALREADY_MAPPED,
+        NOT_MAPPED,
+        NOT_GRANTED,
+        ABOVE_GRANT,
+        OUT_OF_RESOURCES,
+    ];
+}
+
+/// A trap found by the runtime's own checks (bulk operations, host-side
+/// memory access, memory-control requests) before anything was touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RuntimeTrap {
+    pub code: TrapCode,
+    /// First offending Wasm address, for memory traps.
+    pub address: Option<u64>,
+    /// Base of the memory concerned (0 if none), so the instance can name
+    /// the memory index.
+    pub memory_base: usize,
+    /// Reason of a refused memory-control request.
+    pub reason: Option<&'static str>,
+}
+
+impl From<TrapCode> for RuntimeTrap {
+    fn from(code: TrapCode) -> RuntimeTrap {
+        RuntimeTrap {
+            code,
+            address: None,
+            memory_base: 0,
+            reason: None,
+        }
+    }
+}
+
+impl RuntimeTrap {
+    /// The host-facing trap (`memory`: the index, if the caller knows it).
+    pub(crate) fn into_trap(self, memory: Option<u32>) -> Trap {
+        Trap {
+            code: self.code,
+            memory,
+            address: self.address,
+            message: trap_message(self.code, self.reason),
+        }
+    }
+}
+
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;

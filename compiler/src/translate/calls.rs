@@ -15,10 +15,12 @@ use wasmparser::Operator;
 pub(super) fn translate_call(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
     match *op {
         Operator::Call { function_index } => translate_direct_call(cx, function_index),
-        Operator::CallIndirect { type_index, table_index } => translate_call_indirect(cx, type_index, table_index),
+        Operator::CallIndirect { type_index, table_index } => {
+            translate_call_indirect(cx, type_index, table_index);
+            Ok(())
+        }
         _ => unreachable!("not a call operator: {op:?}"),
     }
-    Ok(())
 }
 
 /// Stack slots for results after the first, and their addresses.
@@ -56,7 +58,10 @@ fn call_args(cx: &mut FuncCx<'_, '_, '_, '_>, ctx: Value, ty: &FuncType, slots: 
     args
 }
 
-fn translate_direct_call(cx: &mut FuncCx<'_, '_, '_, '_>, func_index: u32) {
+fn translate_direct_call(cx: &mut FuncCx<'_, '_, '_, '_>, func_index: u32) -> Result<(), Error> {
+    if let Some(intrinsic) = cx.env.module.intrinsics.get(&func_index).copied() {
+        return super::memory::translate_intrinsic(cx, intrinsic);
+    }
     let ty = cx.env.module.info.func_type(func_index).clone();
     let slots = make_result_slots(cx, &ty);
     if func_index < cx.env.module.num_imported_funcs() {
@@ -72,6 +77,7 @@ fn translate_direct_call(cx: &mut FuncCx<'_, '_, '_, '_>, func_index: u32) {
         let call = cx.builder.ins().call(f, &args);
         push_results(cx, call, &slots);
     }
+    Ok(())
 }
 
 /// Calls `callee(ctx, ...)` after handing our stack limit to `ctx`.

@@ -11,6 +11,7 @@
 
 use super::{clif_trap, FuncCx};
 use crate::abi::{self, builtins, TrapCode};
+use crate::memctl::Intrinsic;
 use crate::BoundsChecks;
 use crate::Error;
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData, Value};
@@ -27,6 +28,7 @@ pub(super) fn is_memory_operator(op: &Operator<'_>) -> bool {
             | F64Store { .. } | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. }
             | I64Store16 { .. } | I64Store32 { .. } | MemorySize { .. } | MemoryGrow { .. }
             | MemoryFill { .. } | MemoryCopy { .. } | MemoryInit { .. } | DataDrop { .. }
+            | MemoryDiscard { .. }
     )
 }
 
@@ -56,11 +58,11 @@ pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
         I64Load32S { memarg } => translate_load(cx, memarg, Load::Extend(I64, 4, true)),
         I64Load32U { memarg } => translate_load(cx, memarg, Load::Extend(I64, 4, false)),
         I32Store { memarg } | I64Store { memarg } | F32Store { memarg } | F64Store { memarg } => {
-            translate_store(cx, memarg, None)
+            translate_store(cx, memarg, None)?
         }
-        I32Store8 { memarg } | I64Store8 { memarg } => translate_store(cx, memarg, Some(1)),
-        I32Store16 { memarg } | I64Store16 { memarg } => translate_store(cx, memarg, Some(2)),
-        I64Store32 { memarg } => translate_store(cx, memarg, Some(4)),
+        I32Store8 { memarg } | I64Store8 { memarg } => translate_store(cx, memarg, Some(1))?,
+        I32Store16 { memarg } | I64Store16 { memarg } => translate_store(cx, memarg, Some(2))?,
+        I64Store32 { memarg } => translate_store(cx, memarg, Some(4))?,
         MemorySize { mem } => {
             let len = memory_length(cx, *mem);
             let pages = cx.builder.ins().ushr_imm_u(len, 16);
@@ -76,6 +78,7 @@ pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
             cx.push(v);
         }
         MemoryFill { mem } => {
+            check_writable(cx, *mem, "memory.fill")?;
             let (dst, val, len) = cx.pop3();
             let m = cx.builder.ins().iconst(I32, *mem as i64);
             let dst = widen(cx, dst);
@@ -83,6 +86,7 @@ pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
             cx.call_builtin(builtins::MEMORY_FILL, &[m, dst, val, len], &[]);
         }
         MemoryCopy { dst_mem, src_mem } => {
+            check_writable(cx, *dst_mem, "memory.copy")?;
             let (dst, src, len) = cx.pop3();
             let dm = cx.builder.ins().iconst(I32, *dst_mem as i64);
             let sm = cx.builder.ins().iconst(I32, *src_mem as i64);
@@ -92,17 +96,43 @@ pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
             cx.call_builtin(builtins::MEMORY_COPY, &[dm, sm, dst, src, len], &[]);
         }
         MemoryInit { data_index, mem } => {
+            check_writable(cx, *mem, "memory.init")?;
             let (dst, src, len) = cx.pop3();
             let m = cx.builder.ins().iconst(I32, *mem as i64);
             let d = cx.builder.ins().iconst(I32, *data_index as i64);
             let dst = widen(cx, dst);
             cx.call_builtin(builtins::MEMORY_INIT, &[m, d, dst, src, len], &[]);
         }
+        MemoryDiscard { mem } => translate_intrinsic(cx, Intrinsic::Discard(*mem))?,
         DataDrop { data_index } => {
             let d = cx.builder.ins().iconst(I32, *data_index as i64);
             cx.call_builtin(builtins::DATA_DROP, &[d], &[]);
         }
         _ => unreachable!("not a memory operator: {op:?}"),
+    }
+    Ok(())
+}
+
+/// Lowers a memory-control operation (the opcode or a `memory-control`
+/// import) to its runtime builtin.
+pub(super) fn translate_intrinsic(cx: &mut FuncCx<'_, '_, '_, '_>, intrinsic: Intrinsic) -> Result<(), Error> {
+    match intrinsic {
+        Intrinsic::Discard(mem) => {
+            check_writable(cx, mem, "memory.discard")?;
+            let (addr, size) = cx.pop2();
+            let m = cx.builder.ins().iconst(types::I32, mem as i64);
+            let addr = widen(cx, addr);
+            let size = widen(cx, size);
+            cx.call_builtin(builtins::MEMORY_DISCARD, &[m, addr, size], &[]);
+        }
+    }
+    Ok(())
+}
+
+/// Code that writes to an `immutable` memory is rejected at compile time.
+fn check_writable(cx: &FuncCx<'_, '_, '_, '_>, mem: u32, what: &str) -> Result<(), Error> {
+    if cx.env.module.info.memories[mem as usize].control.immutable {
+        return Err(Error::at(cx.offset, format!("{what} writes to memory {mem}, which is immutable")));
     }
     Ok(())
 }
@@ -150,10 +180,7 @@ fn heap_flags() -> MemFlagsData {
 /// not already guarantee a fault. Returns `(address, static offset)`; the
 /// static offset is folded into the load/store instruction.
 fn heap_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, size: u8) -> (Value, i32) {
-    let mem = match memarg.target {
-        wasmparser::MemArgTarget::Memory(m) => m,
-        wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
-    };
+    let mem = memory_index(memarg);
     let ty = cx.env.module.info.memories[mem as usize];
     let offset = memarg.offset;
     let index = widen(cx, index);
@@ -191,6 +218,13 @@ fn heap_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, 
     }
 }
 
+fn memory_index(memarg: &MemArg) -> u32 {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => m,
+        wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
+    }
+}
+
 fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) {
     let index = cx.pop1();
     let size = match kind {
@@ -198,7 +232,12 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
         Load::Extend(_, n, _) => n,
     };
     let (addr, off) = heap_address(cx, memarg, index, size);
-    let flags = heap_flags();
+    let mut flags = heap_flags();
+    if cx.env.module.info.memories[memory_index(memarg) as usize].control.immutable {
+        // Nothing writes an immutable memory after instantiation, so its
+        // loads can be merged across calls and stores.
+        flags = flags.with_readonly();
+    }
     let ins = cx.builder.ins();
     let v = match kind {
         Load::Plain(t) => ins.load(t, flags, addr, off),
@@ -214,7 +253,8 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
 }
 
 /// A store; `narrow` is the stored width for the truncating stores.
-fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Option<u8>) {
+fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Option<u8>) -> Result<(), Error> {
+    check_writable(cx, memory_index(memarg), "a store")?;
     let (index, value) = cx.pop2();
     let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);
     let (addr, off) = heap_address(cx, memarg, index, size);
@@ -227,4 +267,5 @@ fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Opt
         Some(4) => ins.istore32(flags, value, addr, off),
         Some(_) => unreachable!("store widths are 1, 2 or 4"),
     };
+    Ok(())
 }

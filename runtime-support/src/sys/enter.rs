@@ -176,17 +176,31 @@ pub unsafe fn call_wrapper(
 /// Must be called (indirectly) from Wasm entered through [`call_wrapper`],
 /// with no live value that needs drop on the frames being discarded.
 pub unsafe fn raise(code: u32, address: Option<u64>, memory_base: usize) -> ! {
+    // SAFETY: caller contract, forwarded.
+    unsafe {
+        raise_record(TrapRecord {
+            code,
+            address,
+            memory_base,
+            pc: 0,
+            reason: None,
+        })
+    }
+}
+
+/// Unwinds to the innermost entry with `rec` as the thread's last trap
+/// (its `pc` should be 0: raised by the runtime).
+///
+/// # Safety
+///
+/// As for [`raise`].
+pub unsafe fn raise_record(rec: TrapRecord) -> ! {
     let buf = tls::current_buf();
     if buf.is_null() {
         // Not under an entry: nothing to unwind to.
         std::process::abort();
     }
-    tls::record_trap(TrapRecord {
-        code,
-        address,
-        memory_base,
-        pc: 0,
-    });
+    tls::record_trap(rec);
     // SAFETY: `buf` is the innermost live entry frame on this thread.
-    unsafe { wasm2o_rt_unwind(buf, code) }
+    unsafe { wasm2o_rt_unwind(buf, rec.code) }
 }

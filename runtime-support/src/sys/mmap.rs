@@ -80,6 +80,45 @@ impl Mmap {
         Ok(())
     }
 
+    /// Zeroes `[start, start+len)` (page-aligned offsets) and gives its
+    /// physical pages back to the kernel: `madvise(MADV_DONTNEED)`, which on
+    /// our private anonymous mapping makes the next touch read fresh zero
+    /// pages, keeps the protections and never splits the mapping. An error
+    /// means nothing was guaranteed: the caller falls back to writing zeros.
+    pub fn discard(&self, start: usize, len: usize) -> io::Result<()> {
+        self.check(start, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range was checked to lie inside our own private
+        // anonymous mapping, which no Rust reference covers; zeroing it is
+        // what the caller asked for.
+        let r = unsafe { libc::madvise((self.ptr + start) as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// How many host pages of `[start, start+len)` (page-aligned offsets)
+    /// are resident in physical memory (`mincore`).
+    #[cfg(test)]
+    pub fn resident_pages(&self, start: usize, len: usize) -> io::Result<usize> {
+        self.check(start, len)?;
+        let page = page_size();
+        let mut vec = vec![0u8; len.div_ceil(page)];
+        if len == 0 {
+            return Ok(0);
+        }
+        // SAFETY: the range lies inside our mapping (checked); `vec` holds
+        // one byte per host page of it.
+        let r = unsafe { libc::mincore((self.ptr + start) as *mut libc::c_void, len, vec.as_mut_ptr() as *mut _) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(vec.iter().filter(|&&b| b & 1 != 0).count())
+    }
+
     /// Makes `[start, start+len)` readable and writable.
     pub fn make_accessible(&self, start: usize, len: usize) -> io::Result<()> {
         self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
@@ -152,5 +191,25 @@ mod tests {
         assert_eq!(&b, b"abc");
         assert!(m.make_accessible(1, 4096).is_err());
         assert!(m.make_accessible(0, 2 << 20).is_err());
+    }
+
+    #[test]
+    fn discard_zeroes_and_frees() {
+        let page = page_size();
+        let m = Mmap::reserve(16 * page).unwrap();
+        m.make_accessible(0, 16 * page).unwrap();
+        m.fill(0, 0xab, 16 * page);
+        assert_eq!(m.resident_pages(0, 16 * page).unwrap(), 16);
+        m.discard(4 * page, 8 * page).unwrap();
+        assert_eq!(m.resident_pages(4 * page, 8 * page).unwrap(), 0);
+        assert_eq!(m.resident_pages(0, 4 * page).unwrap(), 4);
+        let mut b = [1u8; 2];
+        m.read(4 * page, &mut b[..1]);
+        m.read(12 * page - 1, &mut b[1..]);
+        assert_eq!(b, [0, 0]);
+        m.read(12 * page, &mut b[..1]);
+        assert_eq!(b[0], 0xab);
+        assert!(m.discard(1, page).is_err());
+        assert!(m.discard(0, 17 * page).is_err());
     }
 }

@@ -92,6 +92,7 @@ fn classify(sig: libc::c_int, pc: usize, addr: usize) -> Option<TrapRecord> {
                 address: Some(m.wasm_address),
                 memory_base: m.base,
                 pc,
+                reason: None,
             });
         }
     }
@@ -104,6 +105,7 @@ fn classify(sig: libc::c_int, pc: usize, addr: usize) -> Option<TrapRecord> {
         address: None,
         memory_base: 0,
         pc,
+        reason: None,
     })
 }
 

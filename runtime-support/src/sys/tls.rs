@@ -27,6 +27,9 @@ pub struct TrapRecord {
     pub memory_base: usize,
     /// Faulting program counter (0 for traps raised by the runtime).
     pub pc: usize,
+    /// Why a memory-control request was refused ("unaligned", ...), for
+    /// `TrapCode::MemoryControlRefused`; appended to the trap message.
+    pub reason: Option<&'static str>,
 }
 
 const NO_TRAP: TrapRecord = TrapRecord {
@@ -34,6 +37,7 @@ const NO_TRAP: TrapRecord = TrapRecord {
     address: None,
     memory_base: 0,
     pc: 0,
+    reason: None,
 };
 
 thread_local! {
