@@ -9,7 +9,7 @@
 
 SHELL   := /bin/bash
 CARGO   ?= cargo
-WASM2O  := target/release/wasm2o
+WASM2O  ?= target/release/wasm2o
 SPEC    := target/spec
 SUMMARY := target/test-summary
 MEMCTL  := $(wildcard testsuite/memory-control/*.wast)

@@ -44,7 +44,9 @@ fn builtin_names(text: &str) -> Vec<String> {
         let tail = &rest[i + 1..];
         let end = tail.find('"').unwrap_or(tail.len());
         let name = &tail[..end];
-        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !names.iter().any(|n| n == name) {
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !names.iter().any(|n| n == name)
+        {
             names.push(name.to_string());
         }
         rest = &tail[end..];

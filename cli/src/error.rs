@@ -42,3 +42,14 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
 pub fn write_file(path: &std::path::Path, data: &[u8]) -> Result<()> {
     std::fs::write(path, data).map_err(|e| err!("{}: {e}", path.display()))
 }
+
+/// A compiler error about `input`, naming the file even when the compiler's
+/// message does not (its text-format errors carry no path).
+pub fn in_input(input: &str, e: wasm2o_compiler::Error) -> CliError {
+    let msg = e.to_string();
+    if msg.contains(input) {
+        CliError::new(msg)
+    } else {
+        CliError::new(format!("{input}: {msg}"))
+    }
+}

@@ -34,7 +34,8 @@ impl WorkDir {
             Some(dir) => (dir.join(name), true),
             None => {
                 let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-                let dir = std::env::temp_dir().join(format!("wasm2o-{}-{n}-{name}", std::process::id()));
+                let dir =
+                    std::env::temp_dir().join(format!("wasm2o-{}-{n}-{name}", std::process::id()));
                 (dir, false)
             }
         };
@@ -53,7 +54,10 @@ impl Drop for WorkDir {
 
 /// The C compiler used as linker: `$CC` (may carry flags) or `cc`.
 fn cc_command() -> Command {
-    let cc = std::env::var("CC").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "cc".to_string());
+    let cc = std::env::var("CC")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cc".to_string());
     let mut words = cc.split_whitespace();
     let mut cmd = Command::new(words.next().unwrap_or("cc"));
     cmd.args(words);
@@ -71,11 +75,25 @@ pub fn link_shared(dir: &Path, name: &str, objects: &[(&str, &[u8])]) -> Result<
         write_file(&path, bytes)?;
         cmd.arg(&path);
     }
-    let out = cmd.output().map_err(|e| err!("cannot run the C compiler to link ({:?}): {e}", cmd.get_program()))?;
+    let out = cmd.output().map_err(|e| {
+        err!(
+            "cannot run the C compiler to link ({:?}): {e}",
+            cmd.get_program()
+        )
+    })?;
     if !out.status.success() {
         let text = String::from_utf8_lossy(&out.stderr);
-        let first: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
-        return Err(err!("linking {} failed ({}): {}", so.display(), out.status, first.join(" | ")));
+        let first: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .collect();
+        return Err(err!(
+            "linking {} failed ({}): {}",
+            so.display(),
+            out.status,
+            first.join(" | ")
+        ));
     }
     Ok(so)
 }
@@ -94,7 +112,8 @@ pub struct Library {
 impl Library {
     pub fn open(path: &Path) -> Result<Library> {
         let abs = std::fs::canonicalize(path).map_err(|e| err!("{}: {e}", path.display()))?;
-        let c = CString::new(abs.as_os_str().as_encoded_bytes()).map_err(|_| err!("{}: NUL in path", abs.display()))?;
+        let c = CString::new(abs.as_os_str().as_encoded_bytes())
+            .map_err(|_| err!("{}: NUL in path", abs.display()))?;
         // SAFETY: `c` is a valid NUL-terminated path. Loading runs the
         // library's initialisers; ours (Cranelift objects) have none.
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
@@ -112,7 +131,11 @@ impl Library {
         // a valid C string.
         let f = unsafe { libc::dlsym(self.handle, c.as_ptr()) };
         if f.is_null() {
-            return Err(err!("{}: no symbol {sym}: {}", self.path.display(), dlerror_text()));
+            return Err(err!(
+                "{}: no symbol {sym}: {}",
+                self.path.display(),
+                dlerror_text()
+            ));
         }
         // SAFETY: the symbol is the `const wasm2o_module *PREFIX_module(void)`
         // function every object from `wasm2o compile` defines (abi.rs), with

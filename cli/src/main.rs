@@ -24,7 +24,10 @@ fn main() -> ExitCode {
     // keep the panic's text for our one-line report instead.
     std::panic::set_hook(Box::new(|info| {
         let msg = panic_text(info.payload());
-        let loc = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let loc = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{loc}")));
     }));
 
@@ -38,17 +41,20 @@ fn main() -> ExitCode {
         Err(e) => {
             // A usage error: clap's message (before its usage block), in
             // our one-line format.
-            let msg = if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                "missing subcommand (compile, wast, run or inspect)".to_string()
-            } else {
-                let text = e.render().to_string();
-                let lines: Vec<&str> = text
-                    .lines()
-                    .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-                    .collect();
-                let msg = one_line(&lines.join(" "));
-                msg.strip_prefix("error: ").unwrap_or(&msg).to_string()
-            };
+            let msg =
+                if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    "missing subcommand (compile, wast, run or inspect)".to_string()
+                } else {
+                    let text = e.render().to_string();
+                    let lines: Vec<&str> = text
+                        .lines()
+                        .take_while(|l| {
+                            !l.starts_with("Usage:") && !l.starts_with("For more information")
+                        })
+                        .collect();
+                    let msg = one_line(&lines.join(" "));
+                    msg.strip_prefix("error: ").unwrap_or(&msg).to_string()
+                };
             eprintln!("wasm2o: error: {msg} (see wasm2o --help)");
             return ExitCode::from(1);
         }
@@ -64,7 +70,10 @@ fn main() -> ExitCode {
             let text = LAST_PANIC
                 .with(|p| p.borrow_mut().take())
                 .unwrap_or_else(|| panic_text(&*payload));
-            eprintln!("wasm2o: internal error (please report): {}", one_line(&text));
+            eprintln!(
+                "wasm2o: internal error (please report): {}",
+                one_line(&text)
+            );
             ExitCode::from(2)
         }
     }

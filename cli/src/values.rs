@@ -34,7 +34,9 @@ pub fn parse_arg(s: &str, ty: ValType) -> Result<Val> {
         },
         ValType::FuncRef if s == "null" => Val::FuncRef(0),
         ValType::ExternRef if s == "null" => Val::ExternRef(0),
-        ValType::FuncRef | ValType::ExternRef => return Err(err!("argument {s:?}: only `null` can be passed as a {ty}")),
+        ValType::FuncRef | ValType::ExternRef => {
+            return Err(err!("argument {s:?}: only `null` can be passed as a {ty}"))
+        }
     })
 }
 
@@ -45,7 +47,10 @@ fn parse_int(s: &str) -> Option<i128> {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(&s)),
     };
-    let v = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let v = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         Some(hex) => i128::from_str_radix(hex, 16).ok()?,
         None => digits.parse::<i128>().ok()?,
     };
@@ -69,7 +74,11 @@ pub fn format_val(v: &Val) -> String {
 pub fn format_f32(bits: u32) -> String {
     let f = f32::from_bits(bits);
     if f.is_nan() {
-        format!("{}nan:{:#x}", if bits >> 31 != 0 { "-" } else { "" }, bits & 0x7fff_ffff)
+        format!(
+            "{}nan:{:#x}",
+            if bits >> 31 != 0 { "-" } else { "" },
+            bits & 0x7fff_ffff
+        )
     } else {
         format!("{f:?}")
     }
@@ -78,7 +87,11 @@ pub fn format_f32(bits: u32) -> String {
 pub fn format_f64(bits: u64) -> String {
     let f = f64::from_bits(bits);
     if f.is_nan() {
-        format!("{}nan:{:#x}", if bits >> 63 != 0 { "-" } else { "" }, bits & 0x7fff_ffff_ffff_ffff)
+        format!(
+            "{}nan:{:#x}",
+            if bits >> 63 != 0 { "-" } else { "" },
+            bits & 0x7fff_ffff_ffff_ffff
+        )
     } else {
         format!("{f:?}")
     }
@@ -90,15 +103,35 @@ mod tests {
 
     #[test]
     fn parses_by_type() {
-        assert!(matches!(parse_arg("42", ValType::I32).unwrap(), Val::I32(42)));
-        assert!(matches!(parse_arg("-1", ValType::I32).unwrap(), Val::I32(-1)));
-        assert!(matches!(parse_arg("0xffffffff", ValType::I32).unwrap(), Val::I32(-1)));
-        assert!(matches!(parse_arg("4294967295", ValType::I32).unwrap(), Val::I32(-1)));
+        assert!(matches!(
+            parse_arg("42", ValType::I32).unwrap(),
+            Val::I32(42)
+        ));
+        assert!(matches!(
+            parse_arg("-1", ValType::I32).unwrap(),
+            Val::I32(-1)
+        ));
+        assert!(matches!(
+            parse_arg("0xffffffff", ValType::I32).unwrap(),
+            Val::I32(-1)
+        ));
+        assert!(matches!(
+            parse_arg("4294967295", ValType::I32).unwrap(),
+            Val::I32(-1)
+        ));
         assert!(parse_arg("4294967296", ValType::I32).is_err());
         assert!(parse_arg("x", ValType::I64).is_err());
-        assert!(matches!(parse_arg("1.5", ValType::F64).unwrap(), Val::F64(b) if b == 1.5f64.to_bits()));
-        assert!(matches!(parse_arg("bits:0x7fc00000", ValType::F32).unwrap(), Val::F32(0x7fc0_0000)));
-        assert!(matches!(parse_arg("null", ValType::ExternRef).unwrap(), Val::ExternRef(0)));
+        assert!(
+            matches!(parse_arg("1.5", ValType::F64).unwrap(), Val::F64(b) if b == 1.5f64.to_bits())
+        );
+        assert!(matches!(
+            parse_arg("bits:0x7fc00000", ValType::F32).unwrap(),
+            Val::F32(0x7fc0_0000)
+        ));
+        assert!(matches!(
+            parse_arg("null", ValType::ExternRef).unwrap(),
+            Val::ExternRef(0)
+        ));
     }
 
     #[test]

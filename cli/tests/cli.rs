@@ -14,7 +14,10 @@ struct Run {
 }
 
 fn wasm2o(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
-    let out = Command::new(EXE).args(args.iter().map(|a| a.as_ref())).output().expect("run wasm2o");
+    let out = Command::new(EXE)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("run wasm2o");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -24,7 +27,9 @@ fn wasm2o(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
 
 /// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tests").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-tests")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -41,9 +46,17 @@ fn assert_user_error(r: &Run, mentions: &str) {
     assert_eq!(r.code, Some(1), "exit code; stderr: {}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line of error, got: {:?}", r.stderr);
-    assert!(lines[0].starts_with("wasm2o: error: "), "error prefix: {:?}", lines[0]);
+    assert!(
+        lines[0].starts_with("wasm2o: error: "),
+        "error prefix: {:?}",
+        lines[0]
+    );
     assert!(!r.stderr.contains("panicked"), "no panic: {:?}", r.stderr);
-    assert!(lines[0].contains(mentions), "{:?} should mention {mentions:?}", lines[0]);
+    assert!(
+        lines[0].contains(mentions),
+        "{:?} should mention {mentions:?}",
+        lines[0]
+    );
 }
 
 const ADD_WAT: &str = r#"(module
@@ -92,10 +105,24 @@ fn bad_opcode_is_a_one_line_error() {
 fn not_a_module_is_a_one_line_error() {
     let dir = scratch("garbage");
     let input = write(&dir, "g.wasm", [0xffu8, 0xfe, 0x00, 0x12]);
-    assert_user_error(&wasm2o(&[&"compile", &input, &"-o", &dir.join("g.o")]), "g.wasm");
+    assert_user_error(
+        &wasm2o(&[&"compile", &input, &"-o", &dir.join("g.o")]),
+        "g.wasm",
+    );
     let text = write(&dir, "g.wat", "(module (func (result i32) i32.const))");
-    assert_user_error(&wasm2o(&[&"compile", &text, &"-o", &dir.join("g.o")]), "g.wat");
-    assert_user_error(&wasm2o(&[&"compile", &dir.join("missing.wat"), &"-o", &dir.join("g.o")]), "missing.wat");
+    assert_user_error(
+        &wasm2o(&[&"compile", &text, &"-o", &dir.join("g.o")]),
+        "g.wat",
+    );
+    assert_user_error(
+        &wasm2o(&[
+            &"compile",
+            &dir.join("missing.wat"),
+            &"-o",
+            &dir.join("g.o"),
+        ]),
+        "missing.wat",
+    );
     assert_user_error(&wasm2o(&[&"inspect", &input]), "g.wasm");
 }
 
@@ -129,7 +156,17 @@ fn run_refuses_imports_and_lists_them() {
 fn bad_prefix_and_flags_are_errors() {
     let dir = scratch("flags");
     let input = write(&dir, "add.wat", ADD_WAT);
-    assert_user_error(&wasm2o(&[&"compile", &input, &"-o", &dir.join("a.o"), &"--prefix", &"1bad"]), "prefix");
+    assert_user_error(
+        &wasm2o(&[
+            &"compile",
+            &input,
+            &"-o",
+            &dir.join("a.o"),
+            &"--prefix",
+            &"1bad",
+        ]),
+        "prefix",
+    );
     let r = wasm2o(&[&"compile", &input, &"-o", &dir.join("a.o"), &"-O7"]);
     assert_eq!(r.code, Some(1));
     assert!(!r.stderr.contains("panicked"));
@@ -145,7 +182,10 @@ fn many_functions(n: usize) -> String {
             i - 1
         ));
     }
-    s.push_str(&format!("  (export \"last\" (func $f{}))\n  (export \"first\" (func $f0)))\n", n - 1));
+    s.push_str(&format!(
+        "  (export \"last\" (func $f{}))\n  (export \"first\" (func $f0)))\n",
+        n - 1
+    ));
     s
 }
 
@@ -158,8 +198,16 @@ fn output_does_not_depend_on_jobs() {
         let r = wasm2o(&[&"compile", &input, &"-o", out, &"--jobs", &jobs]);
         assert_eq!(r.code, Some(0), "compile --jobs {jobs}: {}", r.stderr);
     }
-    let (a, b) = (std::fs::read(&o1).expect("j1.o"), std::fs::read(&o2).expect("j2.o"));
-    assert!(a == b, "objects differ between --jobs 1 and --jobs 2 ({} vs {} bytes)", a.len(), b.len());
+    let (a, b) = (
+        std::fs::read(&o1).expect("j1.o"),
+        std::fs::read(&o2).expect("j2.o"),
+    );
+    assert!(
+        a == b,
+        "objects differ between --jobs 1 and --jobs 2 ({} vs {} bytes)",
+        a.len(),
+        b.len()
+    );
 }
 
 #[test]
@@ -170,12 +218,25 @@ fn compile_writes_object_and_header_and_inspect_reads_it() {
     let r = wasm2o(&[&"compile", &input, &"-o", &obj, &"--header", &hdr]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let header = std::fs::read_to_string(&hdr).expect("header written");
-    assert!(header.contains("my_add_module"), "default prefix is the sanitised stem");
+    assert!(
+        header.contains("my_add_module"),
+        "default prefix is the sanitised stem"
+    );
 
     let r = wasm2o(&[&"inspect", &obj]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    for needle in ["prefix: my_add", "\"add\": func", "memories: 1", "1..2 pages", "trap sites:"] {
-        assert!(r.stdout.contains(needle), "inspect output lacks {needle:?}:\n{}", r.stdout);
+    for needle in [
+        "prefix: my_add",
+        "\"add\": func",
+        "memories: 1",
+        "1..2 pages",
+        "trap sites:",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "inspect output lacks {needle:?}:\n{}",
+            r.stdout
+        );
     }
 }
 
@@ -184,7 +245,14 @@ fn inspect_shows_memory_control_attributes() {
     let dir = scratch("inspect-memctl");
     let input = write(&dir, "m.wat", "(module (memory 1 4))");
     let obj = dir.join("m.o");
-    let r = wasm2o(&[&"compile", &input, &"-o", &obj, &"--memory-control", &"memory 0 no-access=1 read-only=2"]);
+    let r = wasm2o(&[
+        &"compile",
+        &input,
+        &"-o",
+        &obj,
+        &"--memory-control",
+        &"memory 0 no-access=1 read-only=2",
+    ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let r = wasm2o(&[&"inspect", &obj]);
     assert!(r.stdout.contains("no-access=1 read-only=2"), "{}", r.stdout);
@@ -205,9 +273,18 @@ fn run_calls_an_export_and_prints_typed_results() {
 fn run_reports_traps_and_bad_arguments() {
     let dir = scratch("run-trap");
     let input = write(&dir, "add.wat", ADD_WAT);
-    assert_user_error(&wasm2o(&[&"run", &input, &"--invoke", &"div", &"1", &"0"]), "integer divide by zero");
-    assert_user_error(&wasm2o(&[&"run", &input, &"--invoke", &"add", &"1"]), "expected 2 argument");
-    assert_user_error(&wasm2o(&[&"run", &input, &"--invoke", &"add", &"1", &"x"]), "\"x\"");
+    assert_user_error(
+        &wasm2o(&[&"run", &input, &"--invoke", &"div", &"1", &"0"]),
+        "integer divide by zero",
+    );
+    assert_user_error(
+        &wasm2o(&[&"run", &input, &"--invoke", &"add", &"1"]),
+        "expected 2 argument",
+    );
+    assert_user_error(
+        &wasm2o(&[&"run", &input, &"--invoke", &"add", &"1", &"x"]),
+        "\"x\"",
+    );
     assert_user_error(&wasm2o(&[&"run", &input]), "_start");
     assert_user_error(&wasm2o(&[&"run", &input, &"--invoke", &"nope"]), "nope");
 }
@@ -237,9 +314,20 @@ fn wast_runs_a_script() {
     let dir = scratch("wast-pass");
     let script = write(&dir, "good.wast", GOOD_WAST);
     let r = wasm2o(&[&"wast", &script]);
-    assert_eq!(r.code, Some(0), "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        r.stdout,
+        r.stderr
+    );
     assert!(r.stdout.starts_with("PASS "), "{}", r.stdout);
-    assert_eq!(r.stdout.lines().last(), Some("11 passed, 0 failed"), "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().last(),
+        Some("11 passed, 0 failed"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -258,10 +346,34 @@ fn wast_reports_failures_per_file_and_exits_non_zero() {
     let r = wasm2o(&[&"wast", &"--jobs", &"2", &good, &bad, &unparsable]);
     assert_eq!(r.code, Some(1), "{}", r.stdout);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines.iter().any(|l| l.starts_with("PASS ") && l.contains("good.wast")), "{}", r.stdout);
-    assert!(lines.iter().any(|l| l.starts_with("FAIL ") && l.contains("bad.wast: 1 passed, 2 failed")), "{}", r.stdout);
-    assert!(lines.iter().any(|l| l.contains("bad.wast:2:") && l.contains("expected [2 : i32], got [1 : i32]")), "{}", r.stdout);
-    assert!(lines.iter().any(|l| l.starts_with("FAIL ") && l.contains("broken.wast")), "{}", r.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("PASS ") && l.contains("good.wast")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("FAIL ") && l.contains("bad.wast: 1 passed, 2 failed")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("bad.wast:2:") && l.contains("expected [2 : i32], got [1 : i32]")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("FAIL ") && l.contains("broken.wast")),
+        "{}",
+        r.stdout
+    );
     assert_eq!(lines.last(), Some(&"12 passed, 3 failed"), "{}", r.stdout);
 }
 
@@ -269,5 +381,9 @@ fn wast_reports_failures_per_file_and_exits_non_zero() {
 fn help_documents_run_behaviour() {
     let r = wasm2o(&[&"run", &"--help"]);
     assert_eq!(r.code, Some(0));
-    assert!(r.stdout.contains("_start") && r.stdout.contains(": i32"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("_start") && r.stdout.contains(": i32"),
+        "{}",
+        r.stdout
+    );
 }

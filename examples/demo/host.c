@@ -38,8 +38,7 @@ void demo_import_env_log(wasm2o_caller *caller, int32_t ptr, int32_t len) {
 /* Prints what a trap was, from the instance's record of its last trap. */
 static void print_trap(const char *what, wasm2o_instance *inst, wasm2o_trap_code code) {
     const wasm2o_trap_info *trap = wasm2o_instance_trap(inst);
-    printf("%s trapped: code %" PRIu32 " (%s): %s", what, code, wasm2o_trap_message(code),
-           trap->message);
+    printf("%s trapped with code %" PRIu32 ": %s", what, code, trap->message);
     if (trap->has_address) {
         printf(" [memory %" PRIu32 ", address 0x%" PRIx64 "]", trap->memory, trap->address);
     }

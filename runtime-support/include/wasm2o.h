@@ -95,7 +95,12 @@ typedef struct {
 
 /* One import: either a host function (`func`, called with a
  * wasm2o_caller whose env is `env`) or an export of another instance
- * (`ext`). Imports are matched by module and name. */
+ * (`ext`). Imports are matched by module and name. Imports of module
+ * "memory-control" (`discard`, `discard@N`) are served by the runtime
+ * itself: entries for them are ignored; its other operations (map, unmap,
+ * protect, map_handle) are not supported yet (WASM2O_ERR_LINK). An
+ * imported memory must have exactly the exporter's memory-control
+ * attributes; its limits are checked on the read-write part. */
 typedef struct {
     const char *module;
     const char *name;
@@ -117,7 +122,8 @@ typedef struct {
     uint32_t memory;      /* memory index of a faulting access */
     int has_address;      /* whether `address` is meaningful */
     uint64_t address;     /* Wasm address of a faulting access */
-    const char *message;  /* static text, e.g. "out of bounds memory access" */
+    const char *message;  /* static text, e.g. "out of bounds memory access", or
+                           * "memory-control request refused: unaligned" */
 } wasm2o_trap_info;
 
 /* Instantiates `module`: resolves its imports from `imports[0..nimports)`,
@@ -169,8 +175,50 @@ wasm2o_memory *wasm2o_instance_memory(wasm2o_instance *instance, uint32_t index)
  * grows. */
 uint8_t *wasm2o_memory_data(wasm2o_memory *memory);
 
-/* Current size of a memory in bytes. */
+/* Current size of a memory in bytes (memory-control prefix included). */
 uint64_t wasm2o_memory_size(wasm2o_memory *memory);
+
+/* Memory-control static protection. A memory declared with
+ * `memory N no-access=A read-only=R` is A inaccessible pages, then R
+ * read-only pages, then its read-write part (the type's limits); the size
+ * counts all of them. Pointers from wasm2o_memory_data() are raw: touching a
+ * protected page through them is the host's own crash. The calls below are
+ * checked instead, with the rules compiled code follows: first the range
+ * against the size (computed without wrap-around; an empty range at the end
+ * is fine) -> WASM2O_TRAP_MEMORY_OUT_OF_BOUNDS; then the protection of the
+ * whole range -> WASM2O_TRAP_MEMORY_ACCESS_DENIED (reads need
+ * offset >= A*64KiB; writes need offset >= (A+R)*64KiB, and nothing in an
+ * `immutable` memory is writable). Empty ranges never trap for protection.
+ * A failing call touches nothing, returns the trap code and sets
+ * wasm2o_last_error() (e.g. "access denied (address 0x10)"); 0 is success.
+ * WASM2O_TRAP_HOST_ERROR means a null argument.
+ *
+ *     uint8_t buf[16];
+ *     wasm2o_memory *mem = wasm2o_instance_memory(inst, 0);
+ *     if (wasm2o_memory_read(mem, 0x20000, buf, sizeof buf) != WASM2O_TRAP_NONE)
+ *         fprintf(stderr, "%s\n", wasm2o_last_error());
+ *     wasm2o_memory_write(mem, 0x30000, buf, sizeof buf);
+ */
+wasm2o_trap_code wasm2o_memory_read(wasm2o_memory *memory, uint64_t offset, void *dst, size_t len);
+wasm2o_trap_code wasm2o_memory_write(wasm2o_memory *memory, uint64_t offset, const void *src,
+                                     size_t len);
+
+/* The host's memory.discard: zeroes [addr, addr+len) and gives its physical
+ * pages back to the system; the size, the limits and the data segments are
+ * unaffected and the next access reads zeros. Checks, in order:
+ * `addr` or `len` not a multiple of 64 KiB -> WASM2O_TRAP_MEMORY_CONTROL_REFUSED
+ * ("memory-control request refused: unaligned"); past the size ->
+ * WASM2O_TRAP_MEMORY_OUT_OF_BOUNDS; a non-empty range touching the no-access
+ * or read-only part, or any range of an immutable memory ->
+ * WASM2O_TRAP_MEMORY_ACCESS_DENIED. `len` 0 with an aligned addr <= size is a
+ * no-op. Never fails for lack of resources. Returns 0 or the trap code
+ * (wasm2o_last_error() says why).
+ *
+ *     // free the 1 MiB scratch arena at 0x100000
+ *     if (wasm2o_memory_discard(mem, 0x100000, 0x100000) != WASM2O_TRAP_NONE)
+ *         fprintf(stderr, "%s\n", wasm2o_last_error());
+ */
+wasm2o_trap_code wasm2o_memory_discard(wasm2o_memory *memory, uint64_t addr, uint64_t len);
 
 /* Inside a host function: the `env` given with its import. */
 void *wasm2o_caller_env(wasm2o_caller *caller);

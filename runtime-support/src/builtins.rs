@@ -1,18 +1,25 @@
 //! The runtime functions compiled code calls (`abi::builtins`).
 //!
 //! Each entry point finds its instance through `vmctx[VMCTX_INSTANCE]`,
-//! does its work in safe code that returns `Result<_, TrapCode>` (checking
+//! does its work in safe code that returns `Result<_, RuntimeTrap>` (checking
 //! the whole range before writing anything, per Wasm 2.0), and raises the
 //! trap only after everything it allocated or locked is dropped, because
 //! raising discards the frames up to the entry trampoline.
+//!
+//! The `memory-control` imports (`discard`, `discard@N`) are bound here too:
+//! the runtime serves them as host functions, never the host.
 
 use std::ffi::c_void;
 
 use crate::abi::TrapCode;
+use crate::desc::{FuncType, ImportKind, ModuleInfo, ValType};
+use crate::func::{Func, VMCaller};
 use crate::instance::InstanceInner;
 use crate::memory::Memory;
+use crate::sys::tls::TrapRecord;
 use crate::sys::{enter, mmap::Mmap, tls, vmctx};
 use crate::table::Table;
+use crate::trap::RuntimeTrap;
 
 /// # Safety
 ///
@@ -26,11 +33,21 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a InstanceInner {
 ///
 /// # Safety
 ///
-/// Called from a builtin entry point with nothing left to drop.
-unsafe fn check(r: Result<(), TrapCode>) {
-    if let Err(code) = r {
+/// Called from a builtin entry point (or a runtime host function called
+/// from Wasm) with nothing left to drop.
+unsafe fn check<T: Into<RuntimeTrap>>(r: Result<(), T>) {
+    if let Err(t) = r {
+        let t: RuntimeTrap = t.into();
         // SAFETY: caller contract: we are under an entry, nothing to drop.
-        unsafe { enter::raise(code as u32, None, 0) }
+        unsafe {
+            enter::raise_record(TrapRecord {
+                code: t.code as u32,
+                address: t.address,
+                memory_base: t.memory_base,
+                pc: 0,
+                reason: t.reason,
+            })
+        }
     }
 }
 
@@ -51,32 +68,57 @@ fn guarded<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-fn memory_fill(inst: &InstanceInner, mem: u32, dst: u64, val: u32, len: u64) -> Result<(), TrapCode> {
+// Bulk operations check the whole range first — bounds (destination, then
+// source), then protection (destination writable, then source readable) —
+// so a trapping operation writes nothing; empty ranges never trap for
+// protection.
+
+pub(crate) fn memory_fill(inst: &InstanceInner, mem: u32, dst: u64, val: u32, len: u64) -> Result<(), RuntimeTrap> {
     let m = memory(inst, mem)?;
-    let d = m.check_range(dst, len)?;
+    let d = m.inner.writable(dst, len)?;
     guarded(|| m.map().fill(d, val as u8, len as usize));
     Ok(())
 }
 
-fn memory_copy(inst: &InstanceInner, dm: u32, sm: u32, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
+pub(crate) fn memory_copy(
+    inst: &InstanceInner,
+    dm: u32,
+    sm: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> Result<(), RuntimeTrap> {
     let (d, s) = (memory(inst, dm)?, memory(inst, sm)?);
-    let doff = d.check_range(dst, len)?;
-    let soff = s.check_range(src, len)?;
+    let doff = d.inner.in_bounds(dst, len)?;
+    let soff = s.inner.in_bounds(src, len)?;
+    d.inner.check_write(dst, len, false)?;
+    s.inner.check_read(src, len)?;
     guarded(|| Mmap::copy_within(d.map(), doff, s.map(), soff, len as usize));
     Ok(())
 }
 
-fn memory_init(inst: &InstanceInner, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> Result<(), TrapCode> {
+pub(crate) fn memory_init(
+    inst: &InstanceInner,
+    mem: u32,
+    data: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> Result<(), RuntimeTrap> {
     let m = memory(inst, mem)?;
     if data as usize >= inst.num_datas() {
-        return Err(TrapCode::MemoryOutOfBounds);
+        return Err(TrapCode::MemoryOutOfBounds.into());
     }
     let bytes = inst.data_segment(data);
     let end = (src as u64 + len as u64) as usize;
     let s = bytes.get(src as usize..end).ok_or(TrapCode::MemoryOutOfBounds)?;
-    let d = m.check_range(dst, len as u64)?;
+    let d = m.inner.writable(dst, len as u64)?;
     guarded(|| m.map().write(d, s));
     Ok(())
+}
+
+pub(crate) fn memory_discard(inst: &InstanceInner, mem: u32, addr: u64, size: u64) -> Result<(), RuntimeTrap> {
+    memory(inst, mem)?.inner.discard(addr, size)
 }
 
 fn table_init(inst: &InstanceInner, t: u32, elem: u32, dst: u64, src: u32, len: u32) -> Result<(), TrapCode> {
@@ -147,6 +189,18 @@ pub unsafe extern "C" fn wasm2o_rt_memory_copy(
 pub unsafe extern "C" fn wasm2o_rt_memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u64, src: u32, len: u32) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(memory_init(instance(vmctx), mem, data, dst, src, len)) }
+}
+
+/// `void (vmctx, mem, addr, size)`: `memory.discard` (see
+/// `MemoryInner::discard` for the order of checks).
+///
+/// # Safety
+///
+/// Called by compiled code with its own vmctx.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_rt_memory_discard(vmctx: *mut u8, mem: u32, addr: u64, size: u64) {
+    // SAFETY: caller contract; the result holds nothing to drop.
+    unsafe { check(memory_discard(instance(vmctx), mem, addr, size)) }
 }
 
 /// `void (vmctx, data)`.
@@ -244,7 +298,7 @@ pub fn builtin_symbols() -> &'static [(&'static str, *const c_void)] {
     &BUILTINS.0
 }
 
-struct Builtins([(&'static str, *const c_void); 11]);
+struct Builtins([(&'static str, *const c_void); 12]);
 // SAFETY: read-only table of code addresses.
 unsafe impl Sync for Builtins {}
 
@@ -273,6 +327,10 @@ static BUILTINS: Builtins = Builtins([
     (crate::abi::builtins::TABLE_INIT, wasm2o_rt_table_init as *const c_void),
     (crate::abi::builtins::ELEM_DROP, wasm2o_rt_elem_drop as *const c_void),
     (crate::abi::builtins::RAISE_TRAP, wasm2o_rt_raise_trap as *const c_void),
+    (
+        crate::abi::builtins::MEMORY_DISCARD,
+        wasm2o_rt_memory_discard as *const c_void,
+    ),
 ]);
 
 /// Referenced from instantiation so that any program that instantiates
@@ -281,4 +339,86 @@ static BUILTINS: Builtins = Builtins([
 #[inline(never)]
 pub(crate) fn keep() {
     std::hint::black_box(&BUILTINS);
+}
+
+// ---------------------------------------------------------------------------
+// The `memory-control` imports, served by the runtime (never by the host)
+// ---------------------------------------------------------------------------
+
+/// The import module whose fields the runtime serves itself.
+pub(crate) const MEMORY_CONTROL: &str = "memory-control";
+
+/// Runs the `discard` import on memory `env` of the importing instance.
+///
+/// # Safety
+///
+/// `caller` is the runtime's `VMCaller` of a `memory-control` import made by
+/// [`memory_control_import`], called from Wasm (under an entry).
+unsafe fn mc_discard(caller: *mut VMCaller, addr: u64, size: u64) {
+    // SAFETY: caller contract: the caller object lives as long as its
+    // instance, which is running.
+    let c = unsafe { &*caller };
+    let mem = c.env.load(std::sync::atomic::Ordering::Acquire) as usize as u32;
+    // SAFETY: set before any code of the instance runs; the instance is
+    // alive while its code runs.
+    let inst = unsafe { &*c.instance.load(std::sync::atomic::Ordering::Acquire) };
+    let r = memory_discard(inst, mem, addr, size);
+    // SAFETY: called from Wasm; `r` holds nothing to drop.
+    unsafe { check(r) }
+}
+
+/// `discard` for a 32-bit memory: `[i32 i32] -> []`.
+unsafe extern "C" fn mc_discard32(caller: *mut VMCaller, addr: i32, size: i32) {
+    // SAFETY: only bound by `memory_control_import` (see `mc_discard`).
+    unsafe { mc_discard(caller, addr as u32 as u64, size as u32 as u64) }
+}
+
+/// `discard` for a memory64: `[i64 i64] -> []`.
+unsafe extern "C" fn mc_discard64(caller: *mut VMCaller, addr: i64, size: i64) {
+    // SAFETY: only bound by `memory_control_import` (see `mc_discard`).
+    unsafe { mc_discard(caller, addr as u64, size as u64) }
+}
+
+/// Splits `op@N` into `(op, N)`; a plain `op` is memory 0.
+fn split_field(name: &str) -> Option<(&str, u32)> {
+    match name.split_once('@') {
+        None => Some((name, 0)),
+        Some((op, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some((op, n.parse().ok()?)),
+        Some(_) => None,
+    }
+}
+
+/// Binds an import of module `memory-control` to the runtime's own
+/// implementation, for an instance of the module `info` describes. `Err` is
+/// the full link error.
+pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import) -> Result<Func, String> {
+    let unsupported = || format!("memory-control: {} is not supported yet", imp.name);
+    let (op, mem) = split_field(&imp.name).ok_or_else(unsupported)?;
+    if op != "discard" {
+        return Err(unsupported());
+    }
+    let incompatible = |detail: String| format!("incompatible import type: {}::{}: {detail}", imp.module, imp.name);
+    let Some(mt) = info.memories.get(mem as usize) else {
+        return Err(incompatible(format!("the module has no memory {mem}")));
+    };
+    let idx = if mt.memory64 { ValType::I64 } else { ValType::I32 };
+    let want = FuncType {
+        params: vec![idx, idx],
+        results: vec![],
+    };
+    let ImportKind::Func(t) = imp.kind else {
+        return Err(incompatible("expected a function".into()));
+    };
+    let have = &info.types[t as usize];
+    if *have != want {
+        return Err(incompatible(format!("expected function {want}, got {have}")));
+    }
+    let f: *const c_void = if mt.memory64 {
+        mc_discard64 as *const c_void
+    } else {
+        mc_discard32 as *const c_void
+    };
+    // SAFETY: `f` has the C signature of `want` with a `VMCaller` first
+    // argument; `env` is the memory index, not a pointer.
+    Ok(unsafe { Func::host(want, f, mem as usize as *mut c_void) })
 }

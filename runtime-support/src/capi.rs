@@ -111,9 +111,29 @@ impl CState {
             memory: t.memory.unwrap_or(0),
             has_address: t.address.is_some() as c_int,
             address: t.address.unwrap_or(0),
-            message: StaticCStr(message(t.code as u32).as_ptr()),
+            message: StaticCStr(trap_cstr(t).as_ptr()),
         };
     }
+}
+
+/// The static C text of a trap's message: the code's message, or for a
+/// refused memory-control request, "memory-control request refused: REASON".
+fn trap_cstr(t: &Trap) -> &'static CStr {
+    const REFUSED: [&CStr; 8] = [
+        c"memory-control request refused: bad prot",
+        c"memory-control request refused: zero size",
+        c"memory-control request refused: unaligned",
+        c"memory-control request refused: already mapped",
+        c"memory-control request refused: not mapped",
+        c"memory-control request refused: not granted",
+        c"memory-control request refused: above grant",
+        c"memory-control request refused: out of resources",
+    ];
+    REFUSED
+        .iter()
+        .find(|c| c.to_bytes() == t.message.as_bytes())
+        .copied()
+        .unwrap_or_else(|| message(t.code as u32))
 }
 
 fn message(code: u32) -> &'static CStr {
@@ -446,6 +466,91 @@ pub unsafe extern "C" fn wasm2o_memory_size(memory: *mut wasm2o_memory) -> u64 {
     unsafe { memory.as_ref() }.map_or(0, |m| m.size_bytes())
 }
 
+/// The trap code of a host-side memory operation's result (0 = success),
+/// setting the thread's last error text on failure.
+fn memory_result(r: Result<(), Trap>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err(t) => {
+            set_error(&t.to_string());
+            t.code as u32
+        }
+    }
+}
+
+/// The host's `memory.discard`: see `wasm2o.h`.
+///
+/// # Safety
+///
+/// `memory` is null or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_memory_discard(memory: *mut wasm2o_memory, addr: u64, len: u64) -> u32 {
+    // SAFETY: contract.
+    let Some(m) = (unsafe { memory.as_ref() }) else {
+        set_error("wasm2o_memory_discard: null memory");
+        return TrapCode::HostError as u32;
+    };
+    memory_result(m.discard(addr, len).map_err(|t| t.into_trap(None)))
+}
+
+/// Checked host write: see `wasm2o.h`.
+///
+/// # Safety
+///
+/// `memory` is null or a live handle; `src` holds `len` readable bytes
+/// (may be null if `len` is 0) outside the memory's protected pages.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_memory_write(
+    memory: *mut wasm2o_memory,
+    offset: u64,
+    src: *const u8,
+    len: usize,
+) -> u32 {
+    // SAFETY: contract.
+    let Some(m) = (unsafe { memory.as_ref() }) else {
+        set_error("wasm2o_memory_write: null memory");
+        return TrapCode::HostError as u32;
+    };
+    if src.is_null() && len != 0 {
+        set_error("wasm2o_memory_write: null source");
+        return TrapCode::HostError as u32;
+    }
+    let data: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: non-null, `len` readable bytes (contract).
+        unsafe { std::slice::from_raw_parts(src, len) }
+    };
+    memory_result(m.write(offset, data, false).map_err(|t| t.into_trap(None)))
+}
+
+/// Checked host read: see `wasm2o.h`.
+///
+/// # Safety
+///
+/// `memory` is null or a live handle; `dst` holds `len` writable bytes
+/// (may be null if `len` is 0) that do not overlap the memory.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_memory_read(memory: *mut wasm2o_memory, offset: u64, dst: *mut u8, len: usize) -> u32 {
+    // SAFETY: contract.
+    let Some(m) = (unsafe { memory.as_ref() }) else {
+        set_error("wasm2o_memory_read: null memory");
+        return TrapCode::HostError as u32;
+    };
+    if dst.is_null() && len != 0 {
+        set_error("wasm2o_memory_read: null destination");
+        return TrapCode::HostError as u32;
+    }
+    let buf: &mut [u8] = if len == 0 {
+        &mut []
+    } else {
+        // SAFETY: non-null, `len` writable bytes not overlapping the memory
+        // (contract).
+        unsafe { std::slice::from_raw_parts_mut(dst, len) }
+    };
+    memory_result(m.read(offset, buf).map_err(|t| t.into_trap(None)))
+}
+
 /// # Safety
 ///
 /// `caller` is the first argument a host function received.
@@ -508,6 +613,17 @@ mod tests {
         for c in TrapCode::ALL {
             let line = format!("{} = {}", c.c_name(), c as u32);
             assert!(h.contains(&line), "wasm2o.h lacks `{line}`");
+        }
+    }
+
+    #[test]
+    fn refused_messages_are_static() {
+        for r in crate::trap::refused::ALL {
+            let t = Trap {
+                message: crate::trap::trap_message(TrapCode::MemoryControlRefused, Some(r)),
+                ..Trap::new(TrapCode::MemoryControlRefused)
+            };
+            assert_eq!(trap_cstr(&t).to_str().unwrap(), t.message);
         }
     }
 

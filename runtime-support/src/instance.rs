@@ -119,8 +119,16 @@ fn limits_ok(min: u64, max: Option<u64>, actual_min: u64, actual_max: Option<u64
 fn check_memory(want: &MemoryType, m: &Memory) -> Result<(), String> {
     let have = m.ty();
     let actual_max = m.inner_max();
-    if want.memory64 != have.memory64 || want.shared != have.shared || want.control != have.control {
+    if want.memory64 != have.memory64 || want.shared != have.shared {
         return Err(format!("memory kind differs (expected {want:?}, got {have:?})"));
+    }
+    // Memory-control attributes are part of the type and must match
+    // exactly; the limits are the read-write part's.
+    if want.control != have.control {
+        return Err(format!(
+            "memory-control attributes differ (expected {:?}, got {:?})",
+            want.control, have.control
+        ));
     }
     if !limits_ok(want.min, want.max, have.min, actual_max) {
         return Err(format!(
@@ -158,8 +166,13 @@ fn resolve_imports(
         globals: vec![],
     };
     for imp in &info.imports {
-        let ext = resolve(imp)
-            .ok_or_else(|| InstantiateError::Link(format!("unknown import: {}::{}", imp.module, imp.name)))?;
+        let ext = if imp.module == crate::builtins::MEMORY_CONTROL {
+            // Served by the runtime, never by the host.
+            Extern::Func(crate::builtins::memory_control_import(info, imp).map_err(InstantiateError::Link)?)
+        } else {
+            resolve(imp)
+                .ok_or_else(|| InstantiateError::Link(format!("unknown import: {}::{}", imp.module, imp.name)))?
+        };
         match (&imp.kind, &ext) {
             (ImportKind::Func(t), Extern::Func(f)) => {
                 let want = &info.types[*t as usize];
@@ -253,8 +266,10 @@ impl Instance {
         let res = InstantiateError::Resource;
 
         let mut memories = imports.memories;
+        // Defined memories keep their read-only part writable until the
+        // data segments ran (`initialise` seals them).
         for ty in &info.memories[memories.len()..] {
-            memories.push(Memory::new(*ty).map_err(res)?);
+            memories.push(Memory::new_unsealed(*ty).map_err(res)?);
         }
         let mut tables = imports.tables;
         for ty in &info.tables[tables.len()..] {
@@ -350,7 +365,14 @@ impl Instance {
                 g.keep_alive(inner.clone());
             }
         }
-        inner.initialise()?;
+        let init = inner.initialise();
+        // Protect the read-only prefixes (whole immutable memories) before
+        // any start function runs, whether or not a segment trapped.
+        let n_memories = info.num_imported(crate::desc::ExternKind::Memory) as usize;
+        for m in &inner.memories[n_memories..] {
+            m.inner.seal().map_err(res)?;
+        }
+        init?;
         if let Some(start) = info.start {
             let mut values = [0u64; 1];
             inner.invoke(start, &mut values).map_err(|e| match e {
@@ -426,6 +448,10 @@ impl InstanceInner {
                 }
             }
         }
+        // Only the defining module's segments may write a read-only part
+        // (its memory is not sealed yet); an importer's may not. Per
+        // segment: bounds first, then protection.
+        let n_imported = info.num_imported(ExternKind::Memory);
         for (i, seg) in info.datas.iter().enumerate() {
             if let SegmentMode::Active { index, offset } = &seg.mode {
                 let mem = self
@@ -433,8 +459,10 @@ impl InstanceInner {
                     .get(*index as usize)
                     .ok_or_else(|| trap(TrapCode::MemoryOutOfBounds))?;
                 let off = self.offset(offset, mem.ty().memory64)?;
-                mem.write(off, self.module.data(seg.data_offset, seg.len))
-                    .map_err(InstantiateError::Trap)?;
+                let defined = *index >= n_imported;
+                mem.inner
+                    .write(off, self.module.data(seg.data_offset, seg.len), defined)
+                    .map_err(|t| InstantiateError::Trap(t.into_trap(Some(*index))))?;
                 self.data_drop(i as u32);
             }
         }
@@ -512,9 +540,10 @@ impl InstanceInner {
             .flatten()
             .map(|i| i as u32);
         let t = Trap {
+            code,
             memory,
             address: rec.address,
-            ..Trap::new(code)
+            message: crate::trap::trap_message(code, rec.reason),
         };
         self.c.record_trap(&t);
         t

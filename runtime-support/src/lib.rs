@@ -31,7 +31,7 @@ pub use instance::{Extern, Instance, InstanceOptions};
 pub use memory::{Memory, VMMemoryDef};
 pub use module::Module;
 pub use table::{Table, VMTableDef};
-pub use trap::{CallError, InstantiateError, Trap};
+pub use trap::{refused, CallError, InstantiateError, Trap};
 pub use types::{intern_signature, VMFuncRef};
 pub use val::Val;
 
@@ -44,3 +44,5 @@ pub fn init() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_memory_control;

@@ -9,9 +9,13 @@ use crate::Result;
 pub fn main(a: CompileArgs) -> Result<()> {
     let name = a.input.display().to_string();
     let bytes = read_file(&a.input)?;
-    let wasm = wasm2o_compiler::wat_to_wasm(&bytes, &name)?;
+    let wasm = wasm2o_compiler::wat_to_wasm(&bytes, &name)
+        .map_err(|e| crate::error::in_input(&name, e))?;
     let opts = Options {
-        prefix: a.prefix.clone().unwrap_or_else(|| super::default_prefix(&a.input)),
+        prefix: a
+            .prefix
+            .clone()
+            .unwrap_or_else(|| super::default_prefix(&a.input)),
         target: a.target.clone(),
         opt_level: match a.opt {
             OptArg::O0 => OptLevel::None,
@@ -25,9 +29,10 @@ pub fn main(a: CompileArgs) -> Result<()> {
         jobs: a.jobs.unwrap_or(0),
         memory_control: a.memory_control.clone(),
         header: a.header.is_some(),
-        input_name: name,
+        input_name: name.clone(),
     };
-    let out = wasm2o_compiler::compile(&wasm, &opts)?;
+    let out =
+        wasm2o_compiler::compile(&wasm, &opts).map_err(|e| crate::error::in_input(&name, e))?;
     write_file(&a.output, &out.object)?;
     if let (Some(path), Some(text)) = (&a.header, &out.header) {
         write_file(path, text.as_bytes())?;

@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use object::{Object, ObjectSection, ObjectSymbol};
 use wasm2o_runtime::abi;
 use wasm2o_runtime::desc::{
-    ConstExpr, ExternKind, ImportKind, MemoryControl, MemoryType, ModuleInfo, SegmentMode, TableType,
+    ConstExpr, ExternKind, ImportKind, MemoryControl, MemoryType, ModuleInfo, SegmentMode,
+    TableType,
 };
 
 use crate::cli::InspectArgs;
@@ -52,16 +53,26 @@ impl<'d> Obj<'d> {
             if self.c_name(raw) != Some(wanted) || !s.is_definition() {
                 continue;
             }
-            let Some(index) = s.section_index() else { continue };
-            let section = self.file.section_by_index(index).map_err(|e| format!("symbol {wanted}: {e}"))?;
-            let data = section.data().map_err(|e| format!("section of {wanted}: {e}"))?;
+            let Some(index) = s.section_index() else {
+                continue;
+            };
+            let section = self
+                .file
+                .section_by_index(index)
+                .map_err(|e| format!("symbol {wanted}: {e}"))?;
+            let data = section
+                .data()
+                .map_err(|e| format!("section of {wanted}: {e}"))?;
             let start = s
                 .address()
                 .checked_sub(section.address())
                 .and_then(|o| usize::try_from(o).ok())
                 .filter(|o| *o <= data.len())
                 .ok_or_else(|| format!("symbol {wanted} lies outside its section"))?;
-            return Ok(Some(Sym { bytes: &data[start..], size: s.size() }));
+            return Ok(Some(Sym {
+                bytes: &data[start..],
+                size: s.size(),
+            }));
         }
         Ok(None)
     }
@@ -69,7 +80,9 @@ impl<'d> Obj<'d> {
 
 fn read_u64(bytes: &[u8], offset: u32) -> Option<u64> {
     let o = offset as usize;
-    bytes.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    bytes
+        .get(o..o + 8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 pub fn describe(data: &[u8]) -> Result<String, String> {
@@ -90,17 +103,27 @@ pub fn describe(data: &[u8]) -> Result<String, String> {
     }
     let prefix = match prefixes.as_slice() {
         [p] => p.clone(),
-        [] => return Err("no PREFIX_module symbol: not an object from `wasm2o compile`".to_string()),
-        many => return Err(format!("several module symbols ({}): a linked or merged object?", many.join(", "))),
+        [] => {
+            return Err("no PREFIX_module symbol: not an object from `wasm2o compile`".to_string())
+        }
+        many => {
+            return Err(format!(
+                "several module symbols ({}): a linked or merged object?",
+                many.join(", ")
+            ))
+        }
     };
 
     let desc = obj.find(&format!("{prefix}_desc"))?;
     let desc_field = |off: u32| desc.as_ref().and_then(|d| read_u64(d.bytes, off));
-    let meta = obj.find(&format!("{prefix}_meta"))?.ok_or_else(|| format!("no {prefix}_meta symbol"))?;
+    let meta = obj
+        .find(&format!("{prefix}_meta"))?
+        .ok_or_else(|| format!("no {prefix}_meta symbol"))?;
     let meta_len = if meta.size != 0 {
         meta.size
     } else {
-        desc_field(abi::RAW_MODULE_META + 8).ok_or_else(|| format!("{prefix}_meta has no size and no {prefix}_desc"))?
+        desc_field(abi::RAW_MODULE_META + 8)
+            .ok_or_else(|| format!("{prefix}_meta has no size and no {prefix}_desc"))?
     };
     let meta_bytes = usize::try_from(meta_len)
         .ok()
@@ -115,7 +138,13 @@ pub fn describe(data: &[u8]) -> Result<String, String> {
 
     let mut o = String::new();
     let _ = writeln!(o, "prefix: {prefix}");
-    let _ = writeln!(o, "format: {:?} {:?} ({:?})", obj.file.format(), obj.file.architecture(), obj.file.endianness());
+    let _ = writeln!(
+        o,
+        "format: {:?} {:?} ({:?})",
+        obj.file.format(),
+        obj.file.architecture(),
+        obj.file.endianness()
+    );
     write_info(&mut o, &info);
     match traps {
         Some(n) => {
@@ -153,11 +182,12 @@ fn control(c: &MemoryControl) -> String {
 }
 
 fn memory(m: &MemoryType) -> String {
-    let mut s = format!("{} pages{}{}", limits(m.min, m.max), if m.memory64 { ", i64" } else { "" }, if m.shared {
-        ", shared"
-    } else {
-        ""
-    });
+    let mut s = format!(
+        "{} pages{}{}",
+        limits(m.min, m.max),
+        if m.memory64 { ", i64" } else { "" },
+        if m.shared { ", shared" } else { "" }
+    );
     let c = control(&m.control);
     if !c.is_empty() {
         s.push_str(", memory-control: ");
@@ -167,7 +197,12 @@ fn memory(m: &MemoryType) -> String {
 }
 
 fn table(t: &TableType) -> String {
-    format!("{} {}{}", t.elem, limits(t.min, t.max), if t.table64 { ", i64" } else { "" })
+    format!(
+        "{} {}{}",
+        t.elem,
+        limits(t.min, t.max),
+        if t.table64 { ", i64" } else { "" }
+    )
 }
 
 fn expr(e: &ConstExpr) -> String {
@@ -186,14 +221,22 @@ fn mode(m: &SegmentMode, what: &str) -> String {
     match m {
         SegmentMode::Passive => "passive".to_string(),
         SegmentMode::Declared => "declared".to_string(),
-        SegmentMode::Active { index, offset } => format!("active, {what} {index} at {}", expr(offset)),
+        SegmentMode::Active { index, offset } => {
+            format!("active, {what} {index} at {}", expr(offset))
+        }
     }
 }
 
 fn write_info(o: &mut String, info: &ModuleInfo) {
     let imported = |k| info.num_imported(k) as usize;
     let nfi = imported(ExternKind::Func);
-    let _ = writeln!(o, "functions: {} ({} imported, {} defined)", info.funcs.len(), nfi, info.funcs.len() - nfi);
+    let _ = writeln!(
+        o,
+        "functions: {} ({} imported, {} defined)",
+        info.funcs.len(),
+        nfi,
+        info.funcs.len() - nfi
+    );
     let _ = writeln!(o, "types: {}", info.types.len());
 
     let _ = writeln!(o, "imports: {}", info.imports.len());
@@ -205,7 +248,9 @@ fn write_info(o: &mut String, info: &ModuleInfo) {
             },
             ImportKind::Table(t) => format!("table {}", table(t)),
             ImportKind::Memory(m) => format!("memory {}", memory(m)),
-            ImportKind::Global(g) => format!("global {}{}", if g.mutable { "mut " } else { "" }, g.ty),
+            ImportKind::Global(g) => {
+                format!("global {}{}", if g.mutable { "mut " } else { "" }, g.ty)
+            }
         };
         let _ = writeln!(o, "  {}.{}: {what}", i.module, i.name);
     }
@@ -223,12 +268,20 @@ fn write_info(o: &mut String, info: &ModuleInfo) {
 
     let _ = writeln!(o, "memories: {}", info.memories.len());
     for (i, m) in info.memories.iter().enumerate() {
-        let imp = if i < imported(ExternKind::Memory) { " (imported)" } else { "" };
+        let imp = if i < imported(ExternKind::Memory) {
+            " (imported)"
+        } else {
+            ""
+        };
         let _ = writeln!(o, "  {i}: {}{imp}", memory(m));
     }
     let _ = writeln!(o, "tables: {}", info.tables.len());
     for (i, t) in info.tables.iter().enumerate() {
-        let imp = if i < imported(ExternKind::Table) { " (imported)" } else { "" };
+        let imp = if i < imported(ExternKind::Table) {
+            " (imported)"
+        } else {
+            ""
+        };
         let _ = writeln!(o, "  {i}: {}{imp}", table(t));
     }
     let _ = writeln!(o, "globals: {}", info.globals.len());
@@ -237,7 +290,12 @@ fn write_info(o: &mut String, info: &ModuleInfo) {
             Some(e) => format!(" = {}", expr(e)),
             None => " (imported)".to_string(),
         };
-        let _ = writeln!(o, "  {i}: {}{}{init}", if g.ty.mutable { "mut " } else { "" }, g.ty.ty);
+        let _ = writeln!(
+            o,
+            "  {i}: {}{}{init}",
+            if g.ty.mutable { "mut " } else { "" },
+            g.ty.ty
+        );
     }
     if let Some(s) = info.start {
         let _ = writeln!(o, "start: function {s}");
@@ -249,6 +307,12 @@ fn write_info(o: &mut String, info: &ModuleInfo) {
     }
     let _ = writeln!(o, "elem segments: {}", info.elems.len());
     for (i, e) in info.elems.iter().enumerate() {
-        let _ = writeln!(o, "  {i}: {} x {}, {}", e.items.len(), e.elem, mode(&e.mode, "table"));
+        let _ = writeln!(
+            o,
+            "  {i}: {} x {}, {}",
+            e.items.len(),
+            e.elem,
+            mode(&e.mode, "table")
+        );
     }
 }

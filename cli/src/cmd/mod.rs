@@ -22,14 +22,22 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 /// Number of CPUs (at least 1).
 pub fn cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// The default symbol prefix for an input file: its stem made a C
 /// identifier (`my-mod.wasm` → `my_mod`, `2d.wat` → `_2d`).
 pub fn default_prefix(path: &std::path::Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut p: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut p: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     if p.is_empty() {
         p = "module".to_string();
     }

@@ -16,32 +16,59 @@ const MEMORY_CONTROL_MODULE: &str = "memory-control";
 pub fn main(a: RunArgs) -> Result<()> {
     let name = a.input.display().to_string();
     let bytes = read_file(&a.input)?;
-    let wasm = wasm2o_compiler::wat_to_wasm(&bytes, &name)?;
+    let wasm = wasm2o_compiler::wat_to_wasm(&bytes, &name)
+        .map_err(|e| crate::error::in_input(&name, e))?;
     let prefix = super::default_prefix(&a.input);
-    let opts = Options { prefix: prefix.clone(), input_name: name.clone(), jobs: 0, ..Options::default() };
-    let out = wasm2o_compiler::compile(&wasm, &opts)?;
+    let opts = Options {
+        prefix: prefix.clone(),
+        input_name: name.clone(),
+        jobs: 0,
+        ..Options::default()
+    };
+    let out =
+        wasm2o_compiler::compile(&wasm, &opts).map_err(|e| crate::error::in_input(&name, e))?;
 
     let dir = WorkDir::new(None, "run")?;
-    let so = link_shared(&dir.path, &prefix, &[(prefix.as_str(), out.object.as_slice())])?;
+    let so = link_shared(
+        &dir.path,
+        &prefix,
+        &[(prefix.as_str(), out.object.as_slice())],
+    )?;
     let lib = Library::open(&so)?;
     let module = lib.module(&prefix)?;
     let info = module.info();
 
-    let needed: Vec<String> =
-        info.imports.iter().filter(|i| i.module != MEMORY_CONTROL_MODULE).map(|i| describe_import(info, i)).collect();
+    let needed: Vec<String> = info
+        .imports
+        .iter()
+        .filter(|i| i.module != MEMORY_CONTROL_MODULE)
+        .map(|i| describe_import(info, i))
+        .collect();
     if !needed.is_empty() {
-        return Err(err!("{name}: `run` provides no imports, but the module imports {}", needed.join(", ")));
+        return Err(err!(
+            "{name}: `run` provides no imports, but the module imports {}",
+            needed.join(", ")
+        ));
     }
 
-    let funcs: Vec<&str> =
-        info.exports.iter().filter(|e| e.kind == ExternKind::Func).map(|e| e.name.as_str()).collect();
+    let funcs: Vec<&str> = info
+        .exports
+        .iter()
+        .filter(|e| e.kind == ExternKind::Func)
+        .map(|e| e.name.as_str())
+        .collect();
     let export = match &a.invoke {
         Some(n) => n.clone(),
         None => ["_start", "main"]
             .into_iter()
             .find(|n| funcs.contains(n))
             .map(str::to_string)
-            .ok_or_else(|| err!("{name}: no `_start` or `main` export; choose one with --invoke ({})", list(&funcs)))?,
+            .ok_or_else(|| {
+                err!(
+                    "{name}: no `_start` or `main` export; choose one with --invoke ({})",
+                    list(&funcs)
+                )
+            })?,
     };
     let index = info
         .exports
@@ -57,10 +84,15 @@ pub fn main(a: RunArgs) -> Result<()> {
             a.args.len()
         ));
     }
-    let args = a.args.iter().zip(&ty.params).map(|(s, t)| parse_arg(s, *t)).collect::<Result<Vec<_>>>()?;
+    let args = a
+        .args
+        .iter()
+        .zip(&ty.params)
+        .map(|(s, t)| parse_arg(s, *t))
+        .collect::<Result<Vec<_>>>()?;
 
-    let mut instance =
-        Instance::new(&module, &mut |_| None).map_err(|e| err!("{name}: instantiation failed: {e}"))?;
+    let mut instance = Instance::new(&module, &mut |_| None)
+        .map_err(|e| err!("{name}: instantiation failed: {e}"))?;
     match instance.call(&export, &args) {
         Ok(results) => {
             for r in &results {
@@ -69,7 +101,11 @@ pub fn main(a: RunArgs) -> Result<()> {
             Ok(())
         }
         Err(CallError::Trap(t)) => {
-            let msg = if t.message.is_empty() { t.code.message().to_string() } else { t.message.clone() };
+            let msg = if t.message.is_empty() {
+                t.code.message().to_string()
+            } else {
+                t.message.clone()
+            };
             Err(err!("{name}: {export} trapped: {msg}"))
         }
         Err(e) => Err(err!("{name}: {export}: {e}")),

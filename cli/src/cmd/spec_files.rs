@@ -17,24 +17,80 @@ use crate::Result;
 /// (suite, file-name pattern, reason). A pattern ending in `*` matches by
 /// prefix; otherwise the whole file name must match. Suite `*` is any suite.
 pub const EXCLUDED: &[(&str, &str, &str)] = &[
-    ("*", "simd_*", "fixed-width SIMD (v128) is a later proposal wasm2o does not implement"),
-    ("*", "relaxed_*", "relaxed SIMD: later proposal, not implemented"),
+    (
+        "*",
+        "simd_*",
+        "fixed-width SIMD (v128) is a later proposal wasm2o does not implement",
+    ),
+    (
+        "*",
+        "relaxed_*",
+        "relaxed SIMD: later proposal, not implemented",
+    ),
     ("*", "atomic*", "threads: later proposal, not implemented"),
-    ("*", "return_call*", "tail calls: later proposal, not implemented"),
-    ("*", "try_*", "exception handling: later proposal, not implemented"),
-    ("*", "throw*", "exception handling: later proposal, not implemented"),
-    ("*", "rethrow*", "exception handling: later proposal, not implemented"),
-    ("*", "tag*", "exception handling: later proposal, not implemented"),
-    ("*", "call_ref*", "function references: later proposal, not implemented"),
-    ("*", "br_on_*", "function references / GC: later proposal, not implemented"),
-    ("*", "ref_as_non_null*", "function references: later proposal, not implemented"),
+    (
+        "*",
+        "return_call*",
+        "tail calls: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "try_*",
+        "exception handling: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "throw*",
+        "exception handling: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "rethrow*",
+        "exception handling: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "tag*",
+        "exception handling: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "call_ref*",
+        "function references: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "br_on_*",
+        "function references / GC: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "ref_as_non_null*",
+        "function references: later proposal, not implemented",
+    ),
     ("*", "struct*", "GC: later proposal, not implemented"),
     ("*", "array*", "GC: later proposal, not implemented"),
     ("*", "i31*", "GC: later proposal, not implemented"),
-    ("*", "extended_const*", "extended-const: later proposal, not implemented"),
-    ("*", "custom_page_size*", "custom page sizes: later proposal, not implemented"),
-    ("*", "memory_max*", "custom page sizes: later proposal, not implemented"),
-    ("memory64", "simd_address.wast", "needs SIMD loads/stores, which wasm2o does not implement"),
+    (
+        "*",
+        "extended_const*",
+        "extended-const: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "custom_page_size*",
+        "custom page sizes: later proposal, not implemented",
+    ),
+    (
+        "*",
+        "memory_max*",
+        "custom page sizes: later proposal, not implemented",
+    ),
+    (
+        "memory64",
+        "simd_address.wast",
+        "needs SIMD loads/stores, which wasm2o does not implement",
+    ),
 ];
 
 /// The suites: (directory name, files).
@@ -74,7 +130,10 @@ pub fn main(a: SpecFilesArgs) -> Result<()> {
         }
     }
     write_readme(&a.out_dir)?;
-    crate::out(&format!("wrote {written} spec scripts to {} ({skipped} excluded)\n", a.out_dir.display()));
+    crate::out(&format!(
+        "wrote {written} spec scripts to {} ({skipped} excluded)\n",
+        a.out_dir.display()
+    ));
     Ok(())
 }
 
@@ -103,7 +162,10 @@ mod tests {
     #[test]
     fn suites_are_not_empty() {
         for (name, files) in suites() {
-            assert!(files.iter().any(|f| exclusion(name, f.name()).is_none()), "{name} is empty");
+            assert!(
+                files.iter().any(|f| exclusion(name, f.name()).is_none()),
+                "{name} is empty"
+            );
         }
     }
 }

@@ -44,7 +44,11 @@ pub fn main(a: WastArgs) -> Result<ExitCode> {
         schedule::child_processes(&a, jobs)?
     };
     crate::out(&format!("{}\n", report::total_line(passed, failed)));
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Whether a triple names the machine we run on (wast runs load the code

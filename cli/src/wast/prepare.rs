@@ -11,9 +11,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 
-use wast::{QuoteWat, Wat, WastDirective, WastExecute};
 use wasm2o_compiler::Options;
 use wasm2o_runtime::Module;
+use wast::{QuoteWat, WastDirective, WastExecute, Wat};
 
 use crate::loader::{link_shared, Library, WorkDir};
 
@@ -36,7 +36,10 @@ impl Prepared {
     }
 
     pub fn check(&self, directive: usize) -> Result<(), String> {
-        self.checks.get(&directive).cloned().unwrap_or_else(|| Err("internal: not checked".to_string()))
+        self.checks
+            .get(&directive)
+            .cloned()
+            .unwrap_or_else(|| Err("internal: not checked".to_string()))
     }
 }
 
@@ -46,7 +49,12 @@ pub struct Settings<'a> {
 }
 
 /// `text` and `file` only name things in messages.
-pub fn prepare(directives: &mut [WastDirective<'_>], text: &str, file: &Path, settings: &Settings<'_>) -> Prepared {
+pub fn prepare(
+    directives: &mut [WastDirective<'_>],
+    text: &str,
+    file: &Path,
+    settings: &Settings<'_>,
+) -> Prepared {
     let mut prepared = Prepared::default();
     let mut objects: Vec<(usize, String, Vec<u8>)> = Vec::new();
     let stem = work_dir_name(file);
@@ -58,22 +66,38 @@ pub fn prepare(directives: &mut [WastDirective<'_>], text: &str, file: &Path, se
         let prefix = format!("m{i}");
         let wasm = match d {
             WastDirective::Module(qw) | WastDirective::ModuleDefinition(qw) => encode_quote(qw),
-            WastDirective::AssertTrap { exec: WastExecute::Wat(w), .. } => encode_wat(w),
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(w),
+                ..
+            } => encode_wat(w),
             WastDirective::AssertUnlinkable { module, .. } => encode_wat(module),
-            WastDirective::AssertInvalid { module, message, .. }
-            | WastDirective::AssertMalformed { module, message, .. } => {
+            WastDirective::AssertInvalid {
+                module, message, ..
+            }
+            | WastDirective::AssertMalformed {
+                module, message, ..
+            } => {
                 let superseded = super::superseded::lookup(&script, line + 1, message);
                 let verdict = match (encode_quote(module), superseded) {
                     // Text that does not even parse is malformed enough.
                     (Err(_), None) => Ok(()),
-                    (Err(e), Some(why)) => Err(format!("superseded ({why}): the module must be accepted, but {e}")),
-                    (Ok(wasm), _) => match (compile(&wasm, &prefix, &input_name, settings.target), superseded) {
-                        (Err(CompileFailure::Panicked(p)), _) => Err(format!("compiler panicked: {p}")),
-                        (Err(CompileFailure::Rejected(_)), None) => Ok(()),
-                        (Err(CompileFailure::Rejected(e)), Some(why)) => {
-                            Err(format!("superseded ({why}): the module must be accepted, but: {e}"))
+                    (Err(e), Some(why)) => Err(format!(
+                        "superseded ({why}): the module must be accepted, but {e}"
+                    )),
+                    (Ok(wasm), _) => match (
+                        compile(&wasm, &prefix, &input_name, settings.target),
+                        superseded,
+                    ) {
+                        (Err(CompileFailure::Panicked(p)), _) => {
+                            Err(format!("compiler panicked: {p}"))
                         }
-                        (Ok(_), None) => Err(format!("module compiled, expected it to be rejected: {message:?}")),
+                        (Err(CompileFailure::Rejected(_)), None) => Ok(()),
+                        (Err(CompileFailure::Rejected(e)), Some(why)) => Err(format!(
+                            "superseded ({why}): the module must be accepted, but: {e}"
+                        )),
+                        (Ok(_), None) => Err(format!(
+                            "module compiled, expected it to be rejected: {message:?}"
+                        )),
                         (Ok(_), Some(_)) => Ok(()),
                     },
                 };
@@ -108,17 +132,22 @@ pub fn prepare(directives: &mut [WastDirective<'_>], text: &str, file: &Path, se
 }
 
 fn encode_quote(qw: &mut QuoteWat<'_>) -> Result<Vec<u8>, String> {
-    if matches!(qw, QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_))) {
+    if matches!(
+        qw,
+        QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_))
+    ) {
         return Err("components are not supported".to_string());
     }
-    qw.encode().map_err(|e| format!("text does not encode: {}", e.message()))
+    qw.encode()
+        .map_err(|e| format!("text does not encode: {}", e.message()))
 }
 
 fn encode_wat(w: &mut Wat<'_>) -> Result<Vec<u8>, String> {
     if matches!(w, Wat::Component(_)) {
         return Err("components are not supported".to_string());
     }
-    w.encode().map_err(|e| format!("text does not encode: {}", e.message()))
+    w.encode()
+        .map_err(|e| format!("text does not encode: {}", e.message()))
 }
 
 enum CompileFailure {
@@ -126,7 +155,12 @@ enum CompileFailure {
     Panicked(String),
 }
 
-fn compile(wasm: &[u8], prefix: &str, input_name: &str, target: Option<&str>) -> Result<Vec<u8>, CompileFailure> {
+fn compile(
+    wasm: &[u8],
+    prefix: &str,
+    input_name: &str,
+    target: Option<&str>,
+) -> Result<Vec<u8>, CompileFailure> {
     let opts = Options {
         prefix: prefix.to_string(),
         target: target.map(str::to_string),
@@ -139,7 +173,9 @@ fn compile(wasm: &[u8], prefix: &str, input_name: &str, target: Option<&str>) ->
         Ok(Ok(out)) => Ok(out.object),
         Ok(Err(e)) => Err(CompileFailure::Rejected(e.to_string())),
         Err(payload) => {
-            let text = crate::LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| crate::panic_text(&*payload));
+            let text = crate::LAST_PANIC
+                .with(|p| p.borrow_mut().take())
+                .unwrap_or_else(|| crate::panic_text(&*payload));
             Err(CompileFailure::Panicked(text))
         }
     }
@@ -151,12 +187,23 @@ type Loaded = Vec<(usize, Result<Arc<Module>, String>)>;
 fn load(objects: &[(usize, String, Vec<u8>)], stem: &str, keep: Option<&Path>) -> Loaded {
     let dir = match WorkDir::new(keep, &sanitize(stem)) {
         Ok(d) => d,
-        Err(e) => return objects.iter().map(|(i, ..)| (*i, Err(e.to_string()))).collect(),
+        Err(e) => {
+            return objects
+                .iter()
+                .map(|(i, ..)| (*i, Err(e.to_string())))
+                .collect()
+        }
     };
-    let all: Vec<(&str, &[u8])> = objects.iter().map(|(_, p, o)| (p.as_str(), o.as_slice())).collect();
+    let all: Vec<(&str, &[u8])> = objects
+        .iter()
+        .map(|(_, p, o)| (p.as_str(), o.as_slice()))
+        .collect();
     let combined = link_shared(&dir.path, "all", &all).and_then(|so| Library::open(&so));
     match combined {
-        Ok(lib) => objects.iter().map(|(i, p, _)| (*i, lib.module(p).map_err(|e| e.to_string()))).collect(),
+        Ok(lib) => objects
+            .iter()
+            .map(|(i, p, _)| (*i, lib.module(p).map_err(|e| e.to_string())))
+            .collect(),
         Err(_) => objects
             .iter()
             .map(|(i, p, o)| {
@@ -172,7 +219,10 @@ fn load(objects: &[(usize, String, Vec<u8>)], stem: &str, keep: Option<&Path>) -
 /// `suite-file` (`memory64/address.wast` → `memory64-address`): script
 /// names repeat across suites.
 fn work_dir_name(file: &Path) -> String {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into());
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into());
     match file.parent().and_then(|p| p.file_name()) {
         Some(parent) => format!("{}-{stem}", parent.to_string_lossy()),
         None => stem,
@@ -180,5 +230,13 @@ fn work_dir_name(file: &Path) -> String {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

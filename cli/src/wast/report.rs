@@ -27,7 +27,10 @@ pub struct FileReport {
 
 impl FileReport {
     pub fn new(path: &str) -> FileReport {
-        FileReport { path: path.to_string(), ..FileReport::default() }
+        FileReport {
+            path: path.to_string(),
+            ..FileReport::default()
+        }
     }
 
     pub fn pass(&mut self) {
@@ -55,12 +58,20 @@ impl FileReport {
     pub fn render(&self, show: usize) -> String {
         let mut o = String::new();
         let verdict = if self.failed == 0 { "PASS" } else { "FAIL" };
-        let _ = writeln!(o, "{verdict} {}: {} passed, {} failed", self.path, self.passed, self.failed);
+        let _ = writeln!(
+            o,
+            "{verdict} {}: {} passed, {} failed",
+            self.path, self.passed, self.failed
+        );
         for f in self.failures.iter().take(show) {
             if f.line == 0 {
                 let _ = writeln!(o, "    {}: {}", f.directive, f.detail);
             } else {
-                let _ = writeln!(o, "    {}:{}:{} {}: {}", self.path, f.line, f.col, f.directive, f.detail);
+                let _ = writeln!(
+                    o,
+                    "    {}:{}:{} {}: {}",
+                    self.path, f.line, f.col, f.directive, f.detail
+                );
             }
         }
         if self.failures.len() > show {

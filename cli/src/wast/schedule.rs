@@ -35,13 +35,22 @@ struct Outcome {
 
 impl Outcome {
     fn from_report(r: &FileReport, show: usize) -> Outcome {
-        Outcome { text: r.render(show), passed: r.passed, failed: r.failed }
+        Outcome {
+            text: r.render(show),
+            passed: r.passed,
+            failed: r.failed,
+        }
     }
 }
 
 /// Runs `work(i)` for every file on `jobs` threads, printing outcomes in
 /// order as they become available. Returns the summed counts.
-fn run_all(n: usize, jobs: usize, stack: usize, work: &(dyn Fn(usize) -> Outcome + Sync)) -> (usize, usize) {
+fn run_all(
+    n: usize,
+    jobs: usize,
+    stack: usize,
+    work: &(dyn Fn(usize) -> Outcome + Sync),
+) -> (usize, usize) {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     let mut done: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
@@ -50,15 +59,18 @@ fn run_all(n: usize, jobs: usize, stack: usize, work: &(dyn Fn(usize) -> Outcome
         for _ in 0..jobs.clamp(1, n.max(1)) {
             let tx = tx.clone();
             let next = &next;
-            let spawned = std::thread::Builder::new().stack_size(stack).spawn_scoped(scope, move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                if tx.send((i, work(i))).is_err() {
-                    break;
-                }
-            });
+            let spawned =
+                std::thread::Builder::new()
+                    .stack_size(stack)
+                    .spawn_scoped(scope, move || loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        if tx.send((i, work(i))).is_err() {
+                            break;
+                        }
+                    });
             if let Err(e) = spawned {
                 eprintln!("wasm2o: warning: cannot start a worker thread: {e}");
             }
@@ -84,13 +96,18 @@ fn run_all(n: usize, jobs: usize, stack: usize, work: &(dyn Fn(usize) -> Outcome
 }
 
 pub fn in_process(a: &WastArgs, jobs: usize) -> (usize, usize) {
-    let settings = Settings { target: a.target.as_deref(), keep: a.keep.as_deref() };
+    let settings = Settings {
+        target: a.target.as_deref(),
+        keep: a.keep.as_deref(),
+    };
     let work = |i: usize| {
         let path = &a.files[i];
         let report = match catch_unwind(AssertUnwindSafe(|| run_file(path, &settings))) {
             Ok(r) => r,
             Err(payload) => {
-                let text = crate::LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| crate::panic_text(&*payload));
+                let text = crate::LAST_PANIC
+                    .with(|p| p.borrow_mut().take())
+                    .unwrap_or_else(|| crate::panic_text(&*payload));
                 FileReport::fatal(&path.display().to_string(), format!("panic: {text}"))
             }
         };
@@ -100,7 +117,8 @@ pub fn in_process(a: &WastArgs, jobs: usize) -> (usize, usize) {
 }
 
 pub fn child_processes(a: &WastArgs, jobs: usize) -> Result<(usize, usize)> {
-    let exe = std::env::current_exe().map_err(|e| err!("cannot find the wasm2o executable: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| err!("cannot find the wasm2o executable: {e}"))?;
     let work = |i: usize| run_child(&exe, a, &a.files[i]);
     Ok(run_all(a.files.len(), jobs, 1 << 20, &work))
 }
@@ -108,7 +126,10 @@ pub fn child_processes(a: &WastArgs, jobs: usize) -> Result<(usize, usize)> {
 fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
     let name = file.display().to_string();
     let mut cmd = Command::new(exe);
-    cmd.arg("wast").arg("--in-process").arg("--jobs=1").arg(format!("--show={}", a.show));
+    cmd.arg("wast")
+        .arg("--in-process")
+        .arg("--jobs=1")
+        .arg(format!("--show={}", a.show));
     if let Some(t) = &a.target {
         cmd.arg(format!("--target={t}"));
     }
@@ -118,7 +139,9 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
     cmd.arg("--").arg(file);
     // The directive trace on stderr lets a crash be pinned to its directive.
     cmd.env("WASM2O_WAST_TRACE", "1");
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let fatal = |detail: String| Outcome::from_report(&FileReport::fatal(&name, detail), a.show);
 
     let mut child = match cmd.spawn() {
@@ -135,8 +158,18 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = drain(child.stdout.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
-    let errs = drain(child.stderr.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let errs = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
 
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
     let status = loop {
@@ -153,13 +186,20 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
     };
     let stdout = out.join().unwrap_or_default();
     let stderr = errs.join().unwrap_or_default();
-    let last_err =
-        stderr.lines().rev().find(|l| !l.trim().is_empty() && !l.starts_with(TRACE_PREFIX)).unwrap_or("").to_string();
-    let last_trace = stderr.lines().rev().find_map(|l| l.strip_prefix(TRACE_PREFIX));
+    let last_err = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with(TRACE_PREFIX))
+        .unwrap_or("")
+        .to_string();
+    let last_trace = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(TRACE_PREFIX));
 
     let status = match status {
         Ok(s) => s,
-        Err(e) => return fatal(e),
+        Err(e) => return pinned(&name, e, last_trace, a.show),
     };
     // The child's output: the script's report, then the total line.
     let mut lines: Vec<&str> = stdout.lines().collect();
@@ -172,28 +212,50 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
             lines.pop();
             let mut text = lines.join("\n");
             text.push('\n');
-            Outcome { text, passed, failed }
-        }
-        _ => {
-            let how = describe_status(&status);
-            let tail = if last_err.is_empty() { String::new() } else { format!("; stderr: {last_err}") };
-            match last_trace.and_then(parse_trace) {
-                // Pin the crash on the directive that was running.
-                Some((passed, failed, at)) => {
-                    let mut r = FileReport::new(&name);
-                    r.passed = passed;
-                    r.failed = failed + 1;
-                    r.failures.push(Failure {
-                        line: 0,
-                        col: 0,
-                        directive: at,
-                        detail: format!("{how}{tail} (details of the {failed} earlier failure(s) were lost)"),
-                    });
-                    Outcome::from_report(&r, a.show)
-                }
-                None => fatal(format!("{how}{tail}")),
+            Outcome {
+                text,
+                passed,
+                failed,
             }
         }
+        _ => {
+            let tail = if last_err.is_empty() {
+                String::new()
+            } else {
+                format!("; stderr: {last_err}")
+            };
+            pinned(
+                &name,
+                format!("{}{tail}", describe_status(&status)),
+                last_trace,
+                a.show,
+            )
+        }
+    }
+}
+
+/// A script that crashed or hung: the failure, pinned on the directive the
+/// trace says was running, with the counts up to it.
+fn pinned(name: &str, how: String, last_trace: Option<&str>, show: usize) -> Outcome {
+    match last_trace.and_then(parse_trace) {
+        Some((passed, failed, at)) => {
+            let mut r = FileReport::new(name);
+            r.passed = passed;
+            r.failed = failed + 1;
+            let lost = if failed > 0 {
+                format!(" (details of {failed} earlier failure(s) lost)")
+            } else {
+                String::new()
+            };
+            r.failures.push(Failure {
+                line: 0,
+                col: 0,
+                directive: at,
+                detail: format!("{how}{lost}"),
+            });
+            Outcome::from_report(&r, show)
+        }
+        None => Outcome::from_report(&FileReport::fatal(name, how), show),
     }
 }
 

@@ -21,7 +21,10 @@ extern "C" fn print_i32_f32(_caller: *mut c_void, _a: i32, _b: f32) {}
 extern "C" fn print_f64_f64(_caller: *mut c_void, _a: f64, _b: f64) {}
 
 fn host(params: &[ValType], f: *const c_void) -> Extern {
-    let ty = FuncType { params: params.to_vec(), results: Vec::new() };
+    let ty = FuncType {
+        params: params.to_vec(),
+        results: Vec::new(),
+    };
     // SAFETY: each `f` above is an `extern "C"` function taking the caller
     // pointer then exactly `params` (i32 → i32, f32 → f32, ...) and
     // returning nothing, which is the C signature the runtime calls for
@@ -42,14 +45,28 @@ pub fn exports() -> Result<HashMap<&'static str, Extern>, String> {
     m.insert("print_i64", host(&[I64], print_i64 as *const c_void));
     m.insert("print_f32", host(&[F32], print_f32 as *const c_void));
     m.insert("print_f64", host(&[F64], print_f64 as *const c_void));
-    m.insert("print_i32_f32", host(&[I32, F32], print_i32_f32 as *const c_void));
-    m.insert("print_f64_f64", host(&[F64, F64], print_f64_f64 as *const c_void));
+    m.insert(
+        "print_i32_f32",
+        host(&[I32, F32], print_i32_f32 as *const c_void),
+    );
+    m.insert(
+        "print_f64_f64",
+        host(&[F64, F64], print_f64_f64 as *const c_void),
+    );
     m.insert("global_i32", global(I32, Val::I32(666)));
     m.insert("global_i64", global(I64, Val::I64(666)));
     m.insert("global_f32", global(F32, Val::F32(666.6f32.to_bits())));
     m.insert("global_f64", global(F64, Val::F64(666.6f64.to_bits())));
-    let table = Table::new(TableType { elem: FuncRef, min: 10, max: Some(20), table64: false }, Val::FuncRef(0))
-        .map_err(|e| format!("spectest table: {e}"))?;
+    let table = Table::new(
+        TableType {
+            elem: FuncRef,
+            min: 10,
+            max: Some(20),
+            table64: false,
+        },
+        Val::FuncRef(0),
+    )
+    .map_err(|e| format!("spectest table: {e}"))?;
     m.insert("table", Extern::Table(table));
     let memory = Memory::new(MemoryType {
         min: 1,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasm2o_runtime::desc::Import;
-use wasm2o_runtime::{Extern, InstantiateError, Instance, Module};
+use wasm2o_runtime::{Extern, Instance, InstantiateError, Module};
 
 use super::spectest;
 
@@ -27,7 +27,11 @@ pub struct Store {
 impl Store {
     /// Instantiates `module` with imports from `spectest` and registered
     /// instances; on success it becomes the current instance (named `id`).
-    pub fn instantiate(&mut self, module: &Arc<Module>, id: Option<&str>) -> Result<(), InstantiateError> {
+    pub fn instantiate(
+        &mut self,
+        module: &Arc<Module>,
+        id: Option<&str>,
+    ) -> Result<(), InstantiateError> {
         let instance = self.new_instance(module)?;
         self.instances.push(instance);
         let index = self.instances.len() - 1;
@@ -74,8 +78,14 @@ impl Store {
 
     fn index(&self, id: Option<&str>) -> Result<usize, String> {
         let slot = match id {
-            Some(id) => self.named.get(id).ok_or_else(|| format!("no instance named ${id}"))?,
-            None => self.current.as_ref().ok_or_else(|| "no module instantiated yet".to_string())?,
+            Some(id) => self
+                .named
+                .get(id)
+                .ok_or_else(|| format!("no instance named ${id}"))?,
+            None => self
+                .current
+                .as_ref()
+                .ok_or_else(|| "no module instantiated yet".to_string())?,
         };
         slot.clone()
     }

@@ -13,41 +13,170 @@
 pub const SUPERSEDED: &[(&str, usize, &str, &str)] = &[
     ("wasm-v2/memory.wast", 10, "multiple memories", MULTI_MEMORY),
     ("wasm-v2/memory.wast", 11, "multiple memories", MULTI_MEMORY),
-    ("wasm-v2/imports.wast", 487, "multiple memories", MULTI_MEMORY),
-    ("wasm-v2/imports.wast", 491, "multiple memories", MULTI_MEMORY),
-    ("wasm-v2/imports.wast", 495, "multiple memories", MULTI_MEMORY),
-    ("memory64/memory.wast", 10, "multiple memories", MULTI_MEMORY),
-    ("memory64/memory.wast", 11, "multiple memories", MULTI_MEMORY),
-    ("memory64/memory64.wast", 8, "multiple memories", MULTI_MEMORY),
-    ("memory64/memory64.wast", 9, "multiple memories", MULTI_MEMORY),
-    ("wasm-v2/binary.wast", 145, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 165, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 184, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 203, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 242, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 261, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 279, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary.wast", 297, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 876, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 896, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 915, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 934, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 973, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 992, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 1010, "zero byte expected", MEMORY_INDEX_LEB),
-    ("memory64/binary.wast", 1028, "zero byte expected", MEMORY_INDEX_LEB),
-    ("wasm-v2/binary-leb128.wast", 217, "integer representation too long", LIMITS_U64),
-    ("wasm-v2/binary-leb128.wast", 225, "integer representation too long", LIMITS_U64),
+    (
+        "wasm-v2/imports.wast",
+        487,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "wasm-v2/imports.wast",
+        491,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "wasm-v2/imports.wast",
+        495,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "memory64/memory.wast",
+        10,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "memory64/memory.wast",
+        11,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "memory64/memory64.wast",
+        8,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "memory64/memory64.wast",
+        9,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        145,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        165,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        184,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        203,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        242,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        261,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        279,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary.wast",
+        297,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        876,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        896,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        915,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        934,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        973,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        992,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        1010,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "memory64/binary.wast",
+        1028,
+        "zero byte expected",
+        MEMORY_INDEX_LEB,
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        217,
+        "integer representation too long",
+        LIMITS_U64,
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        225,
+        "integer representation too long",
+        LIMITS_U64,
+    ),
 ];
 
 const MULTI_MEMORY: &str = "multi-memory: a module may define and import several memories";
 const MEMORY_INDEX_LEB: &str =
     "multi-memory: the byte after memory.size/memory.grow is a memory index, and a multi-byte LEB128 zero is index 0";
-const LIMITS_U64: &str = "memory64: memory limits are u64 LEB128, so a 6-byte encoding is well-formed";
+const LIMITS_U64: &str =
+    "memory64: memory limits are u64 LEB128, so a 6-byte encoding is well-formed";
 
 /// `suite/file` of a script path (its last two components).
 pub fn script_key(path: &std::path::Path) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match path.parent().and_then(|p| p.file_name()) {
         Some(suite) => format!("{}/{file}", suite.to_string_lossy()),
         None => file,
@@ -57,10 +186,16 @@ pub fn script_key(path: &std::path::Path) -> String {
 /// The reason, if the directive of `script` at `line` expecting `message`
 /// is superseded.
 pub fn lookup(script: &str, line: usize, message: &str) -> Option<&'static str> {
-    SUPERSEDED.iter().find(|(s, l, m, _)| *s == script && *l == line && *m == message).map(|e| e.3)
+    SUPERSEDED
+        .iter()
+        .find(|(s, l, m, _)| *s == script && *l == line && *m == message)
+        .map(|e| e.3)
 }
 
 /// The entries for `script`: (line, message).
 pub fn entries(script: &str) -> impl Iterator<Item = (usize, &'static str)> + '_ {
-    SUPERSEDED.iter().filter(move |e| e.0 == script).map(|e| (e.1, e.2))
+    SUPERSEDED
+        .iter()
+        .filter(move |e| e.0 == script)
+        .map(|e| (e.1, e.2))
 }

@@ -38,7 +38,8 @@ pub fn code_matches(code: TrapCode, full_message: &str, expected: &str) -> bool 
             full_message.starts_with(expected)
         };
     }
-    expected.starts_with(code.message()) || equivalents(code).iter().any(|e| expected.starts_with(e))
+    expected.starts_with(code.message())
+        || equivalents(code).iter().any(|e| expected.starts_with(e))
 }
 
 #[cfg(test)]
@@ -47,20 +48,56 @@ mod tests {
 
     #[test]
     fn spec_wordings() {
-        assert!(code_matches(TrapCode::TableOutOfBounds, "", "undefined element"));
-        assert!(code_matches(TrapCode::UninitializedElement, "", "uninitialized element 2"));
-        assert!(code_matches(TrapCode::MemoryAccessDenied, "", "out of bounds memory access"));
-        assert!(code_matches(TrapCode::StackOverflow, "", "call stack exhausted"));
-        assert!(code_matches(TrapCode::IntegerDivideByZero, "", "integer divide by zero"));
-        assert!(!code_matches(TrapCode::MemoryOutOfBounds, "", "undefined element"));
+        assert!(code_matches(
+            TrapCode::TableOutOfBounds,
+            "",
+            "undefined element"
+        ));
+        assert!(code_matches(
+            TrapCode::UninitializedElement,
+            "",
+            "uninitialized element 2"
+        ));
+        assert!(code_matches(
+            TrapCode::MemoryAccessDenied,
+            "",
+            "out of bounds memory access"
+        ));
+        assert!(code_matches(
+            TrapCode::StackOverflow,
+            "",
+            "call stack exhausted"
+        ));
+        assert!(code_matches(
+            TrapCode::IntegerDivideByZero,
+            "",
+            "integer divide by zero"
+        ));
+        assert!(!code_matches(
+            TrapCode::MemoryOutOfBounds,
+            "",
+            "undefined element"
+        ));
         assert!(!code_matches(TrapCode::Unreachable, "", "integer overflow"));
     }
 
     #[test]
     fn refusals_compare_reasons() {
         let full = "memory-control request refused: unaligned";
-        assert!(code_matches(TrapCode::MemoryControlRefused, full, "memory-control request refused: unaligned"));
-        assert!(code_matches(TrapCode::MemoryControlRefused, full, "memory-control request refused"));
-        assert!(!code_matches(TrapCode::MemoryControlRefused, full, "memory-control request refused: zero size"));
+        assert!(code_matches(
+            TrapCode::MemoryControlRefused,
+            full,
+            "memory-control request refused: unaligned"
+        ));
+        assert!(code_matches(
+            TrapCode::MemoryControlRefused,
+            full,
+            "memory-control request refused"
+        ));
+        assert!(!code_matches(
+            TrapCode::MemoryControlRefused,
+            full,
+            "memory-control request refused: zero size"
+        ));
     }
 }

@@ -4,15 +4,17 @@
 //! Host externrefs: the script's `ref.extern N` is passed as `N + 1`, so
 //! that 0 stays the null reference.
 
+use wasm2o_runtime::Val;
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
-use wasm2o_runtime::Val;
 
 use crate::values::{format_f32, format_f64, format_val};
 
 /// Converts an argument; `Err` names what wasm2o cannot pass.
 pub fn arg(a: &WastArg<'_>) -> Result<Val, String> {
-    let WastArg::Core(a) = a else { return Err("component-model argument".to_string()) };
+    let WastArg::Core(a) = a else {
+        return Err("component-model argument".to_string());
+    };
     Ok(match a {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
@@ -37,8 +39,14 @@ enum RefKind {
 
 fn heap_kind(ht: &HeapType<'_>) -> RefKind {
     match ht {
-        HeapType::Abstract { ty: AbstractHeapType::Func | AbstractHeapType::NoFunc, .. } => RefKind::Func,
-        HeapType::Abstract { ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern, .. } => RefKind::Extern,
+        HeapType::Abstract {
+            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+            ..
+        } => RefKind::Func,
+        HeapType::Abstract {
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+            ..
+        } => RefKind::Extern,
         HeapType::Concrete(_) | HeapType::Exact(_) => RefKind::Func,
         _ => RefKind::Other,
     }
@@ -116,7 +124,14 @@ fn describe_core(c: &WastRetCore<'_>) -> String {
         WastRetCore::RefExtern(None) => "ref.extern".to_string(),
         WastRetCore::RefFunc(_) => "ref.func".to_string(),
         WastRetCore::Either(cases) => {
-            format!("either({})", cases.iter().map(describe_core).collect::<Vec<_>>().join(" | "))
+            format!(
+                "either({})",
+                cases
+                    .iter()
+                    .map(describe_core)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
         }
         other => format!("{other:?}"),
     }
