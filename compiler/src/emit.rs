@@ -39,6 +39,10 @@ const ALL_BUILTINS: &[&str] = &[
     builtins::ELEM_DROP,
     builtins::RAISE_TRAP,
     builtins::MEMORY_DISCARD,
+    builtins::MEMORY_MAP,
+    builtins::MEMORY_UNMAP,
+    builtins::MEMORY_PROTECT,
+    builtins::MEMORY_MAP_HANDLE,
 ];
 
 pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<u8>, Error> {

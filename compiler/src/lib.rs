@@ -89,10 +89,16 @@ pub fn wat_to_wasm(bytes: &[u8], name: &str) -> Result<Vec<u8>, Error> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::msg(format!("{name}: not a WebAssembly binary and not UTF-8 text")))?;
-    wat::parse_str(text).map_err(|e| {
-        let mut e = e;
+    wat::parse_str(text).map_err(|mut e| {
         e.set_path(name);
-        Error::msg(format!("{e}").lines().next().unwrap_or("parse error").to_string())
+        // wat renders `message\n --> file:line:col\n | source...`; keep
+        // it to one line: `file:line:col: message`.
+        let full = e.to_string();
+        let message = full.lines().next().unwrap_or("parse error").trim();
+        match full.lines().find_map(|l| l.trim().strip_prefix("--> ")) {
+            Some(location) => Error::msg(format!("{location}: {message}")),
+            None => Error::msg(format!("{name}: {message}")),
+        }
     })
 }
 

@@ -18,6 +18,14 @@ pub const IMPORT_MODULE: &str = "memory-control";
 pub enum Intrinsic {
     /// `discard` / `discard@N`: discard on memory N.
     Discard(u32),
+    /// `map`: `[addr size prot] -> [addr]` on virtual memory N.
+    Map(u32),
+    /// `unmap`: `[addr size] -> []`.
+    Unmap(u32),
+    /// `protect`: `[addr size prot] -> []`.
+    Protect(u32),
+    /// `map_handle`: `[addr size prot handle:i32 offset:i64] -> [addr]`.
+    MapHandle(u32),
 }
 
 /// One parsed line.
@@ -143,8 +151,19 @@ pub fn apply(module: &mut Module<'_>, flags: &[String]) -> Result<(), Error> {
             ));
         };
         let c = line.control;
-        if c.is_virtual {
-            return Err(line_error(*origin, &line.text, "virtual memories are not supported yet"));
+        if c.is_virtual && ty.max != Some(ty.min) {
+            return Err(line_error(
+                *origin,
+                &line.text,
+                format_args!(
+                    "a virtual memory needs equal limits (min == max), but memory {} has {}",
+                    line.memory,
+                    match ty.max {
+                        Some(max) => format!("min {} and max {max}", ty.min),
+                        None => format!("min {} and no max", ty.min),
+                    }
+                ),
+            ));
         }
         if ty.shared {
             return Err(line_error(*origin, &line.text, "memory-control attributes on a shared memory are not supported"));
@@ -214,29 +233,37 @@ fn resolve_imports(module: &mut Module<'_>) -> Result<(), Error> {
         };
         let idx = if ty.memory64 { ValType::I64 } else { ValType::I32 };
         let sig = &module.info.types[type_index as usize];
-        match op {
-            "discard" => {
-                if ty.control.immutable {
-                    return Err(Error::msg(format!("{what}: memory {mem} is immutable and cannot be discarded")));
-                }
-                if sig.params != [idx, idx] || !sig.results.is_empty() {
-                    return Err(Error::msg(format!(
-                        "{what}: wrong signature {sig}, expected [{idx} {idx}] -> []"
-                    )));
-                }
-                module.intrinsics.insert(index, Intrinsic::Discard(mem));
-            }
-            "map" | "unmap" | "protect" | "map_handle" => {
-                return Err(Error::msg(format!(
-                    "{what}: needs a virtual memory, and virtual memories are not supported yet"
-                )));
-            }
+        use ValType::{I32, I64};
+        let (intrinsic, params, results): (Intrinsic, Vec<ValType>, Vec<ValType>) = match op {
+            "discard" => (Intrinsic::Discard(mem), vec![idx, idx], vec![]),
+            "map" => (Intrinsic::Map(mem), vec![idx, idx, I32], vec![idx]),
+            "unmap" => (Intrinsic::Unmap(mem), vec![idx, idx], vec![]),
+            "protect" => (Intrinsic::Protect(mem), vec![idx, idx, I32], vec![]),
+            "map_handle" => (Intrinsic::MapHandle(mem), vec![idx, idx, I32, I32, I64], vec![idx]),
             _ => {
                 return Err(Error::msg(format!(
                     "{what}: unknown memory-control operation {op:?} (known: discard, map, unmap, protect, map_handle)"
                 )))
             }
+        };
+        if sig.params != params || sig.results != results {
+            let expected = crate::desc::FuncType { params, results };
+            return Err(Error::msg(format!("{what}: wrong signature {sig}, expected {expected}")));
         }
+        match intrinsic {
+            Intrinsic::Discard(_) if ty.control.immutable => {
+                return Err(Error::msg(format!("{what}: memory {mem} is immutable and cannot be discarded")));
+            }
+            Intrinsic::Map(_) | Intrinsic::Unmap(_) | Intrinsic::Protect(_) | Intrinsic::MapHandle(_)
+                if !ty.control.is_virtual =>
+            {
+                return Err(Error::msg(format!(
+                    "{what}: memory {mem} is not virtual (declare it with `memory {mem} virtual`)"
+                )));
+            }
+            _ => {}
+        }
+        module.intrinsics.insert(index, intrinsic);
     }
     Ok(())
 }

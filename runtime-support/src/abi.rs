@@ -341,6 +341,18 @@ pub mod builtins {
     /// `void (vmctx, mem: u32, addr: u64, size: u64)`: memory.discard (and
     /// direct calls to the `memory-control` `discard` imports).
     pub const MEMORY_DISCARD: &str = "wasm2o_rt_memory_discard";
+    /// `u64 (vmctx, mem: u32, addr: u64, size: u64, prot: u32)`: the
+    /// `memory-control` `map` import on a virtual memory → `addr`, or
+    /// `u64::MAX` when the kernel is out of resources.
+    pub const MEMORY_MAP: &str = "wasm2o_rt_memory_map";
+    /// `void (vmctx, mem: u32, addr: u64, size: u64)`: `unmap`.
+    pub const MEMORY_UNMAP: &str = "wasm2o_rt_memory_unmap";
+    /// `void (vmctx, mem: u32, addr: u64, size: u64, prot: u32)`: `protect`.
+    pub const MEMORY_PROTECT: &str = "wasm2o_rt_memory_protect";
+    /// `u64 (vmctx, mem: u32, addr: u64, size: u64, prot: u32, handle: u32,
+    /// offset: u64)`: `map_handle` → `addr`, or `u64::MAX` when the kernel is
+    /// out of resources.
+    pub const MEMORY_MAP_HANDLE: &str = "wasm2o_rt_memory_map_handle";
 }
 
 #[cfg(test)]

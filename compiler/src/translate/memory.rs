@@ -120,13 +120,46 @@ pub(super) fn translate_intrinsic(cx: &mut FuncCx<'_, '_, '_, '_>, intrinsic: In
         Intrinsic::Discard(mem) => {
             check_writable(cx, mem, "memory.discard")?;
             let (addr, size) = cx.pop2();
-            let m = cx.builder.ins().iconst(types::I32, mem as i64);
-            let addr = widen(cx, addr);
-            let size = widen(cx, size);
+            let (m, addr, size) = memctl_operands(cx, mem, addr, size);
             cx.call_builtin(builtins::MEMORY_DISCARD, &[m, addr, size], &[]);
+        }
+        Intrinsic::Unmap(mem) => {
+            let (addr, size) = cx.pop2();
+            let (m, addr, size) = memctl_operands(cx, mem, addr, size);
+            cx.call_builtin(builtins::MEMORY_UNMAP, &[m, addr, size], &[]);
+        }
+        Intrinsic::Protect(mem) => {
+            let (addr, size, prot) = cx.pop3();
+            let (m, addr, size) = memctl_operands(cx, mem, addr, size);
+            cx.call_builtin(builtins::MEMORY_PROTECT, &[m, addr, size, prot], &[]);
+        }
+        Intrinsic::Map(mem) => {
+            let (addr, size, prot) = cx.pop3();
+            let (m, addr, size) = memctl_operands(cx, mem, addr, size);
+            let r = cx.call_builtin(builtins::MEMORY_MAP, &[m, addr, size, prot], &[types::I64])[0];
+            let r = narrow(cx, mem, r);
+            cx.push(r);
+        }
+        Intrinsic::MapHandle(mem) => {
+            let offset = cx.pop1();
+            let handle = cx.pop1();
+            let (addr, size, prot) = cx.pop3();
+            let (m, addr, size) = memctl_operands(cx, mem, addr, size);
+            let args = [m, addr, size, prot, handle, offset];
+            let r = cx.call_builtin(builtins::MEMORY_MAP_HANDLE, &args, &[types::I64])[0];
+            let r = narrow(cx, mem, r);
+            cx.push(r);
         }
     }
     Ok(())
+}
+
+/// The memory index constant and the address/size widened to i64.
+fn memctl_operands(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32, addr: Value, size: Value) -> (Value, Value, Value) {
+    let m = cx.builder.ins().iconst(types::I32, mem as i64);
+    let addr = widen(cx, addr);
+    let size = widen(cx, size);
+    (m, addr, size)
 }
 
 /// Code that writes to an `immutable` memory is rejected at compile time.
