@@ -43,6 +43,9 @@ const ALL_BUILTINS: &[&str] = &[
     builtins::MEMORY_UNMAP,
     builtins::MEMORY_PROTECT,
     builtins::MEMORY_MAP_HANDLE,
+    builtins::ATOMIC_NOTIFY,
+    builtins::ATOMIC_WAIT32,
+    builtins::ATOMIC_WAIT64,
 ];
 
 pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<u8>, Error> {
@@ -133,7 +136,7 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         .flat_map(|t| t.offset.to_le_bytes().into_iter().chain(t.code.to_le_bytes()))
         .collect();
     let traps_id = data_obj(&mut obj, format!("{p}_traps"), trap_bytes, 8)?;
-    let data_id = data_obj(&mut obj, format!("{p}_data"), module.data.clone(), 4096)?;
+    let data_id = data_obj(&mut obj, format!("{p}_data"), module.data.clone(), target.data_image_align())?;
 
     // RawFunc[]: pointers relocated to each function.
     let funcs_id = if func_entries.is_empty() {

@@ -61,6 +61,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MEMORY64
         | WasmFeatures::FLOATS
         | WasmFeatures::MEMORY_CONTROL
+        | WasmFeatures::THREADS
 }
 
 pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
@@ -296,9 +297,6 @@ fn table_type(t: &wasmparser::TableType) -> Result<TableType, Error> {
 fn memory_type(t: &wasmparser::MemoryType) -> Result<MemoryType, Error> {
     if t.page_size_log2.is_some() {
         return Err(Error::unsupported(0, "custom page sizes"));
-    }
-    if t.shared {
-        return Err(Error::unsupported(0, "threads (shared memories)"));
     }
     Ok(MemoryType {
         min: t.initial,

@@ -1,33 +1,180 @@
-//! Target-specific facts in one place: which triples we support, the ISA
-//! flags we compile with, and the object format that follows.
+//! Target-specific facts in one place: which triples we support, and for
+//! each its object format, symbol mangling, calling convention, page size,
+//! relocations, how traps are raised, and the ISA flags we compile with.
+//! Nothing else in the compiler looks at the triple; tests read these
+//! facts (`TargetInfo`) to check the objects they get.
 
 use crate::{Error, OptLevel, Options};
-use cranelift_codegen::isa::{self, OwnedTargetIsa};
+use cranelift_codegen::isa::{self, CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use std::str::FromStr;
 use target_lexicon::Triple;
 
-/// Triples `--target` accepts.
-pub const SUPPORTED_TARGETS: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+/// The object file format of a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectFormat {
+    Elf,
+    MachO,
+}
+
+/// The instruction set of a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+/// What differs between the targets wasm2o supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// The triple users write (`--target`).
+    pub name: &'static str,
+    /// The triple handed to Cranelift. Apple triples carry the minimum OS
+    /// version (the same as rustc's defaults), which cranelift-object writes
+    /// into `LC_BUILD_VERSION`; without one it writes 0.0.0, and Apple's
+    /// linker warns about every object.
+    pub cranelift_triple: &'static str,
+    pub arch: Arch,
+    pub format: ObjectFormat,
+    /// What the object writer puts before every global symbol name.
+    /// Mach-O's C mangling adds `_` (`demo_module` is `_demo_module` in the
+    /// object, which is what a C compiler for macOS calls `demo_module`);
+    /// the `object` crate applies it (`Mangling::MachO`), so the compiler
+    /// always declares the C name. ELF adds nothing.
+    pub symbol_prefix: &'static str,
+    /// The native calling convention of compiled functions, wrappers and
+    /// host calls: the platform's C convention. Apple's arm64 convention
+    /// differs from AAPCS64 (stack arguments packed to their size, `x18`
+    /// reserved), which Cranelift's `AppleAarch64` handles.
+    pub call_conv: CallConv,
+    /// The largest page size the target's kernels use. Data images are
+    /// aligned to it so that the runtime can map them copy-on-write; Wasm's
+    /// 64 KiB page is a whole number of host pages on every target, so
+    /// page protections are exact. (x86-64: 4 KiB; aarch64 Linux: 4, 16 or
+    /// 64 KiB depending on the kernel; Apple silicon: 16 KiB.)
+    pub max_page_size: u64,
+    /// How compiled code traps: every `trap`/`trapz`/`trapnz` becomes this
+    /// instruction, and the object's trap table records the offset of its
+    /// first byte, which is the PC the signal handler sees. Memory accesses
+    /// are recorded the same way (offset of the load or store that faults,
+    /// SIGSEGV/SIGBUS); on x86-64 `div`/`idiv` fault with SIGFPE at the
+    /// recorded offset, aarch64 has explicit divide checks.
+    pub trap_instruction: &'static str,
+    /// The relocations the objects contain, by cranelift-object's mapping:
+    /// calls between functions of the module are PC-relative, calls to the
+    /// runtime's builtins and libcalls go through the GOT (objects are
+    /// position-independent, for executables and shared libraries alike),
+    /// descriptor tables hold absolute 64-bit addresses.
+    pub relocations: &'static [&'static str],
+}
+
+/// Every target `--target` accepts, the host's first.
+pub const TARGETS: &[TargetInfo] = &[
+    TargetInfo {
+        name: "x86_64-unknown-linux-gnu",
+        cranelift_triple: "x86_64-unknown-linux-gnu",
+        arch: Arch::X86_64,
+        format: ObjectFormat::Elf,
+        symbol_prefix: "",
+        call_conv: CallConv::SystemV,
+        max_page_size: 4 << 10,
+        trap_instruction: "ud2 (SIGILL)",
+        relocations: &["R_X86_64_PLT32", "R_X86_64_REX_GOTPCRELX", "R_X86_64_GOTPCREL", "R_X86_64_64"],
+    },
+    TargetInfo {
+        name: "aarch64-unknown-linux-gnu",
+        cranelift_triple: "aarch64-unknown-linux-gnu",
+        arch: Arch::Aarch64,
+        format: ObjectFormat::Elf,
+        symbol_prefix: "",
+        call_conv: CallConv::SystemV,
+        max_page_size: 64 << 10,
+        trap_instruction: "udf #0xc11f (SIGILL)",
+        relocations: &[
+            "R_AARCH64_CALL26",
+            "R_AARCH64_ADR_GOT_PAGE",
+            "R_AARCH64_LD64_GOT_LO12_NC",
+            "R_AARCH64_ABS64",
+        ],
+    },
+    TargetInfo {
+        name: "x86_64-apple-darwin",
+        cranelift_triple: "x86_64-apple-macosx10.12.0",
+        arch: Arch::X86_64,
+        format: ObjectFormat::MachO,
+        symbol_prefix: "_",
+        call_conv: CallConv::SystemV,
+        max_page_size: 4 << 10,
+        trap_instruction: "ud2 (SIGILL)",
+        relocations: &["X86_64_RELOC_BRANCH", "X86_64_RELOC_GOT_LOAD", "X86_64_RELOC_GOT", "X86_64_RELOC_UNSIGNED"],
+    },
+    TargetInfo {
+        name: "aarch64-apple-darwin",
+        cranelift_triple: "aarch64-apple-macosx11.0.0",
+        arch: Arch::Aarch64,
+        format: ObjectFormat::MachO,
+        symbol_prefix: "_",
+        call_conv: CallConv::AppleAarch64,
+        max_page_size: 16 << 10,
+        trap_instruction: "udf #0xc11f (SIGILL)",
+        relocations: &[
+            "ARM64_RELOC_BRANCH26",
+            "ARM64_RELOC_GOT_LOAD_PAGE21",
+            "ARM64_RELOC_GOT_LOAD_PAGEOFF12",
+            "ARM64_RELOC_UNSIGNED",
+        ],
+    },
+];
+
+/// The triples `--target` accepts.
+pub fn supported_targets() -> Vec<&'static str> {
+    TARGETS.iter().map(|t| t.name).collect()
+}
+
+/// The facts of a supported triple; `None` for anything else.
+pub fn info(name: &str) -> Option<&'static TargetInfo> {
+    TARGETS.iter().find(|t| t.name == name)
+}
+
+/// The triple of the machine we run on, if it is a supported target.
+pub fn host() -> Option<&'static TargetInfo> {
+    let name = match (std::env::consts::ARCH, std::env::consts::OS) {
+        ("x86_64", "linux") => "x86_64-unknown-linux-gnu",
+        ("aarch64", "linux") => "aarch64-unknown-linux-gnu",
+        ("x86_64", "macos") => "x86_64-apple-darwin",
+        ("aarch64", "macos") => "aarch64-apple-darwin",
+        _ => return None,
+    };
+    info(name)
+}
 
 pub struct Target {
+    pub info: &'static TargetInfo,
     pub triple: Triple,
     pub isa: OwnedTargetIsa,
 }
 
 impl Target {
     pub fn new(triple: Option<&str>, opts: &Options) -> Result<Target, Error> {
-        let name = match triple {
-            Some(t) => t.to_string(),
-            None => host_triple()?,
+        let info = match triple {
+            Some(name) => info(name).ok_or_else(|| {
+                Error::msg(format!(
+                    "unsupported target {name:?}; supported targets: {}",
+                    supported_targets().join(", ")
+                ))
+            })?,
+            None => host().ok_or_else(|| {
+                Error::msg(format!(
+                    "no default target for host {}-{}; pass --target (one of: {})",
+                    std::env::consts::ARCH,
+                    std::env::consts::OS,
+                    supported_targets().join(", ")
+                ))
+            })?,
         };
-        if !SUPPORTED_TARGETS.contains(&name.as_str()) {
-            return Err(Error::msg(format!(
-                "unsupported target {name:?}; supported targets: {}",
-                SUPPORTED_TARGETS.join(", ")
-            )));
-        }
-        let triple = Triple::from_str(&name).map_err(|e| Error::msg(format!("bad target {name:?}: {e}")))?;
+        let name = info.name;
+        let triple = Triple::from_str(info.cranelift_triple)
+            .map_err(|e| Error::msg(format!("bad target {name:?}: {e}")))?;
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
             f.set(k, v).unwrap_or_else(|e| panic!("cranelift flag {k}={v}: {e}"))
@@ -43,26 +190,60 @@ impl Target {
         set(&mut flags, "enable_nan_canonicalization", "false");
         set(&mut flags, "unwind_info", "false");
         let mut builder = isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-        if name.starts_with("x86_64") {
-            // x86-64-v2 baseline: fixed, so output does not depend on the
-            // machine that compiles.
-            for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
-                builder.enable(f).expect("x86 flag exists");
+        // ISA extensions are fixed per target, never probed from the machine
+        // that compiles, so output does not depend on where it was built.
+        match info.arch {
+            // x86-64-v2 baseline.
+            Arch::X86_64 => {
+                for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+                    builder.enable(f).expect("x86 flag exists");
+                }
             }
+            // Armv8.0-A baseline (Cranelift's default flags): runs on every
+            // aarch64 Linux machine and under qemu.
+            Arch::Aarch64 => {}
         }
         let isa = builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-        Ok(Target { triple, isa })
+        debug_assert_eq!(isa.default_call_conv(), info.call_conv, "{name}: calling convention");
+        Ok(Target { info, triple, isa })
+    }
+
+    /// Alignment of the data image section (see `TargetInfo::max_page_size`).
+    pub fn data_image_align(&self) -> u64 {
+        self.info.max_page_size
     }
 }
 
-fn host_triple() -> Result<String, Error> {
-    let arch = std::env::consts::ARCH;
-    let os = std::env::consts::OS;
-    match (arch, os) {
-        ("x86_64", "linux") => Ok("x86_64-unknown-linux-gnu".into()),
-        ("aarch64", "linux") => Ok("aarch64-unknown-linux-gnu".into()),
-        _ => Err(Error::msg(format!("no default target for host {arch}-{os}; pass --target"))),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_builds_an_isa_with_its_calling_convention() {
+        for t in TARGETS {
+            let target = Target::new(Some(t.name), &Options::default()).expect(t.name);
+            assert_eq!(target.isa.default_call_conv(), t.call_conv, "{}", t.name);
+            let format = match target.triple.binary_format {
+                target_lexicon::BinaryFormat::Elf => ObjectFormat::Elf,
+                target_lexicon::BinaryFormat::Macho => ObjectFormat::MachO,
+                other => panic!("{}: format {other:?}", t.name),
+            };
+            assert_eq!(format, t.format, "{}", t.name);
+            // 64 KiB Wasm pages are whole host pages.
+            assert_eq!((64 << 10) % t.max_page_size, 0, "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn unknown_targets_are_refused_listing_the_supported_ones() {
+        for bad in ["riscv64gc-unknown-linux-gnu", "x86_64-pc-windows-msvc", "aarch64-apple-ios", "nonsense"] {
+            let e = Target::new(Some(bad), &Options::default()).err().expect(bad).to_string();
+            assert!(e.contains(bad), "{e}");
+            for t in TARGETS {
+                assert!(e.contains(t.name), "{e} should list {}", t.name);
+            }
+        }
     }
 }

@@ -162,10 +162,12 @@ pub enum TrapCode {
     UnalignedAtomic = 12,
     HostError = 13,
     MemoryControlRefused = 14,
+    /// `memory.atomic.wait` on a memory that is not shared.
+    ExpectedSharedMemory = 15,
 }
 
 impl TrapCode {
-    pub const ALL: [TrapCode; 14] = [
+    pub const ALL: [TrapCode; 15] = [
         TrapCode::Unreachable,
         TrapCode::MemoryOutOfBounds,
         TrapCode::MemoryAccessDenied,
@@ -180,6 +182,7 @@ impl TrapCode {
         TrapCode::UnalignedAtomic,
         TrapCode::HostError,
         TrapCode::MemoryControlRefused,
+        TrapCode::ExpectedSharedMemory,
     ];
 
     pub fn from_u32(code: u32) -> Option<TrapCode> {
@@ -203,6 +206,7 @@ impl TrapCode {
             TrapCode::UnalignedAtomic => "unaligned atomic",
             TrapCode::HostError => "host error",
             TrapCode::MemoryControlRefused => "memory-control request refused",
+            TrapCode::ExpectedSharedMemory => "expected shared memory",
         }
     }
 
@@ -223,6 +227,7 @@ impl TrapCode {
             TrapCode::UnalignedAtomic => "WASM2O_TRAP_UNALIGNED_ATOMIC",
             TrapCode::HostError => "WASM2O_TRAP_HOST_ERROR",
             TrapCode::MemoryControlRefused => "WASM2O_TRAP_MEMORY_CONTROL_REFUSED",
+            TrapCode::ExpectedSharedMemory => "WASM2O_TRAP_EXPECTED_SHARED_MEMORY",
         }
     }
 }
@@ -353,6 +358,15 @@ pub mod builtins {
     /// offset: u64)`: `map_handle` → `addr`, or `u64::MAX` when the kernel is
     /// out of resources.
     pub const MEMORY_MAP_HANDLE: &str = "wasm2o_rt_memory_map_handle";
+    /// `u32 (vmctx, mem: u32, addr: u64, count: u32)`: memory.atomic.notify
+    /// (bounds and alignment already checked) → number of waiters woken.
+    pub const ATOMIC_NOTIFY: &str = "wasm2o_rt_atomic_notify";
+    /// `u32 (vmctx, mem: u32, addr: u64, expected: u32, timeout_ns: i64)`:
+    /// memory.atomic.wait32 → 0 woken, 1 not equal, 2 timed out; traps on
+    /// an unshared memory.
+    pub const ATOMIC_WAIT32: &str = "wasm2o_rt_atomic_wait32";
+    /// `u32 (vmctx, mem: u32, addr: u64, expected: u64, timeout_ns: i64)`.
+    pub const ATOMIC_WAIT64: &str = "wasm2o_rt_atomic_wait64";
 }
 
 #[cfg(test)]

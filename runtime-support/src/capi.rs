@@ -155,6 +155,7 @@ fn message(code: u32) -> &'static CStr {
             TrapCode::UnalignedAtomic => c"unaligned atomic",
             TrapCode::HostError => c"host error",
             TrapCode::MemoryControlRefused => c"memory-control request refused",
+            TrapCode::ExpectedSharedMemory => c"expected shared memory",
         },
     }
 }

@@ -163,7 +163,7 @@ fn memctl_operands(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32, addr: Value, size:
 }
 
 /// Code that writes to an `immutable` memory is rejected at compile time.
-fn check_writable(cx: &FuncCx<'_, '_, '_, '_>, mem: u32, what: &str) -> Result<(), Error> {
+pub(super) fn check_writable(cx: &FuncCx<'_, '_, '_, '_>, mem: u32, what: &str) -> Result<(), Error> {
     if cx.env.module.info.memories[mem as usize].control.immutable {
         return Err(Error::at(cx.offset, format!("{what} writes to memory {mem}, which is immutable")));
     }
@@ -171,7 +171,7 @@ fn check_writable(cx: &FuncCx<'_, '_, '_, '_>, mem: u32, what: &str) -> Result<(
 }
 
 /// An address or length operand as i64 (zero-extended).
-fn widen(cx: &mut FuncCx<'_, '_, '_, '_>, v: Value) -> Value {
+pub(super) fn widen(cx: &mut FuncCx<'_, '_, '_, '_>, v: Value) -> Value {
     if cx.builder.func.dfg.value_type(v) == types::I64 {
         v
     } else {
@@ -202,7 +202,7 @@ fn memory_length(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
 
 /// Flags of a guest memory access: little-endian, may fault (a fault is a
 /// heap trap at this instruction).
-fn heap_flags() -> MemFlagsData {
+pub(super) fn heap_flags() -> MemFlagsData {
     MemFlagsData::new()
         .with_endianness(ir::Endianness::Little)
         .with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))
@@ -212,12 +212,19 @@ fn heap_flags() -> MemFlagsData {
 /// `index + memarg.offset`, with a bounds check where the reservation does
 /// not already guarantee a fault. Returns `(address, static offset)`; the
 /// static offset is folded into the load/store instruction.
-fn heap_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, size: u8) -> (Value, i32) {
+pub(super) fn heap_address(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    memarg: &MemArg,
+    index: Value,
+    size: u8,
+    force_check: bool,
+) -> (Value, i32) {
     let mem = memory_index(memarg);
     let ty = cx.env.module.info.memories[mem as usize];
     let offset = memarg.offset;
     let index = widen(cx, index);
-    let needs_check = ty.memory64
+    let needs_check = force_check
+        || ty.memory64
         || cx.env.bounds_checks == BoundsChecks::Always
         || offset.saturating_add(size as u64) > abi::GUARD_SIZE;
     if needs_check {
@@ -251,7 +258,7 @@ fn heap_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, 
     }
 }
 
-fn memory_index(memarg: &MemArg) -> u32 {
+pub(super) fn memory_index(memarg: &MemArg) -> u32 {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(m) => m,
         wasmparser::MemArgTarget::Array(_) => unreachable!("GC arrays are rejected by validation"),
@@ -264,7 +271,7 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
         Load::Plain(t) => t.bytes() as u8,
         Load::Extend(_, n, _) => n,
     };
-    let (addr, off) = heap_address(cx, memarg, index, size);
+    let (addr, off) = heap_address(cx, memarg, index, size, false);
     let mut flags = heap_flags();
     if cx.env.module.info.memories[memory_index(memarg) as usize].control.immutable {
         // Nothing writes an immutable memory after instantiation, so its
@@ -290,7 +297,7 @@ fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Opt
     check_writable(cx, memory_index(memarg), "a store")?;
     let (index, value) = cx.pop2();
     let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);
-    let (addr, off) = heap_address(cx, memarg, index, size);
+    let (addr, off) = heap_address(cx, memarg, index, size, false);
     let flags = heap_flags();
     let ins = cx.builder.ins();
     match narrow {

@@ -6,6 +6,7 @@
 //! file: `control.rs`, `numeric.rs`, `memory.rs`, `calls.rs`, `table.rs`,
 //! `globals.rs`.
 
+mod atomics;
 mod calls;
 mod control;
 mod globals;
@@ -386,6 +387,7 @@ fn translate_operator(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Res
         | TableCopy { .. } | TableInit { .. } | ElemDrop { .. } | RefNull { .. } | RefIsNull
         | RefFunc { .. } => table::translate_table(cx, op),
         _ if memory::is_memory_operator(op) => memory::translate_memory(cx, op),
+        _ if atomics::is_atomic_operator(op) => atomics::translate_atomic(cx, op),
         _ => numeric::translate_numeric(cx, op),
     }
 }
