@@ -1,33 +1,106 @@
 #!/usr/bin/env bash
-# Builds wasm2o and its runtime, compiles examples/demo/demo.wat ahead of time
-# to an object and a C header, links it with the C host examples/demo/host.c,
-# and runs the result. Progress goes to stderr, the demo's own output to
-# stdout (examples/check-demo.sh compares that with expected-output.txt).
+# Builds wasm2o and its runtime, then builds and runs the examples:
+#
+#   demo    examples/demo/demo.wat compiled ahead of time to an object and a C
+#           header, linked with the C host examples/demo/host.c;
+#   memctl  examples/memctl/guest.c compiled to Wasm with clang-16, then by
+#           wasm2o, linked with examples/memctl/host.c (memory-control:
+#           no-access and read-only pages, discard).
+#
+# Usage: examples/run-demo.sh [demo|memctl]...   (default: both, in that order)
+#
+# Progress goes to stderr, the examples' own output to stdout
+# (examples/check-demo.sh compares that with each expected-output.txt).
+# The memctl example needs clang-16 and wasm-ld (Debian: apt-get install
+# clang-16 lld-16); without them this script fails, it never skips.
 #
 # Environment: CC (default cc), CARGO (default cargo), CARGO_TARGET_DIR
-# (default target).
+# (default target), CLANG (default clang-16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target_dir=${CARGO_TARGET_DIR:-target}
 wasm2o=$target_dir/release/wasm2o
 runtime=$target_dir/release/libwasm2o_runtime.a
-out=build/demo
 
 step() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'run-demo: error: %s\n' "$*" >&2; exit 1; }
+
+examples=("$@")
+if [ "${#examples[@]}" -eq 0 ]; then examples=(demo memctl); fi
+for e in "${examples[@]}"; do
+    case "$e" in
+        demo | memctl) ;;
+        *) die "unknown example '$e' (known: demo, memctl)" ;;
+    esac
+done
+
+# Checked before any build so a missing compiler fails fast and clearly.
+clang=${CLANG:-clang-16}
+case " ${examples[*]} " in
+    *" memctl "*)
+        command -v "$clang" >/dev/null 2>&1 ||
+            die "examples/memctl needs $clang to compile its C guest to Wasm; install it (Debian: apt-get install clang-16 lld-16) or set CLANG"
+        # clang finds wasm-ld beside itself or on PATH; linking an empty
+        # module is the one reliable way to ask.
+        probe=$(mktemp)
+        if ! printf 'int f(void) { return 0; }\n' |
+            "$clang" --target=wasm32 -nostdlib -Wl,--no-entry -x c - -o "$probe" >/dev/null 2>&1; then
+            rm -f "$probe"
+            die "examples/memctl needs $clang to link Wasm, which needs wasm-ld (Debian: apt-get install lld-16)"
+        fi
+        rm -f "$probe"
+        ;;
+esac
 
 # cargo does nothing when everything is up to date, so always asking it keeps
 # the binaries fresh without rebuilding needlessly.
 step "building wasm2o and libwasm2o_runtime.a (release)"
 "${CARGO:-cargo}" build --release --quiet -p wasm2o -p wasm2o-runtime >&2
 
-mkdir -p "$out"
-step "compiling examples/demo/demo.wat -> $out/demo.o + $out/demo.h"
-"$wasm2o" compile examples/demo/demo.wat -o "$out/demo.o" --header "$out/demo.h" --prefix demo
+run_demo() {
+    local out=build/demo
+    mkdir -p "$out"
+    step "compiling examples/demo/demo.wat -> $out/demo.o + $out/demo.h"
+    "$wasm2o" compile examples/demo/demo.wat -o "$out/demo.o" --header "$out/demo.h" --prefix demo
 
-step "linking examples/demo/host.c -> $out/demo"
-"${CC:-cc}" -O2 -Wall -Wextra -Iruntime-support/include -I"$out" \
-    examples/demo/host.c "$out/demo.o" "$runtime" -lpthread -ldl -lm -o "$out/demo"
+    step "linking examples/demo/host.c -> $out/demo"
+    "${CC:-cc}" -O2 -Wall -Wextra -Iruntime-support/include -I"$out" \
+        examples/demo/host.c "$out/demo.o" "$runtime" -lpthread -ldl -lm -o "$out/demo"
 
-step "running $out/demo"
-"$out/demo"
+    step "running $out/demo"
+    "$out/demo"
+}
+
+run_memctl() {
+    local out=build/memctl
+    mkdir -p "$out"
+    # wasm-ld's layout: --global-base=65536 starts the data at page 1 and
+    # leaves page 0 unused (no-access); .rodata comes first, and the guest
+    # gives its first .data object 64 KiB alignment so .data starts on the
+    # next page boundary. -fno-delete-null-pointer-checks keeps NULL
+    # dereferences as loads that trap instead of letting clang assume they
+    # cannot happen.
+    step "compiling examples/memctl/guest.c -> $out/guest.wasm ($clang)"
+    "$clang" --target=wasm32 -O2 -ffreestanding -fno-delete-null-pointer-checks \
+        -mbulk-memory -nostdlib -Wall -Wextra -Werror \
+        -Wl,--no-entry -Wl,--global-base=65536 -Wl,--Map="$out/guest.map" \
+        examples/memctl/guest.c -o "$out/guest.wasm"
+
+    step "compiling $out/guest.wasm -> $out/memctl.o + $out/memctl.h"
+    "$wasm2o" compile "$out/guest.wasm" -o "$out/memctl.o" --header "$out/memctl.h" --prefix memctl
+
+    step "checking the layout ($out/guest.map) against the memory-control line"
+    bash examples/memctl/check-layout.sh "$out/guest.map" "$wasm2o" "$out/memctl.o"
+
+    step "linking examples/memctl/host.c -> $out/memctl"
+    "${CC:-cc}" -O2 -Wall -Wextra -Iruntime-support/include -I"$out" \
+        examples/memctl/host.c "$out/memctl.o" "$runtime" -lpthread -ldl -lm -o "$out/memctl"
+
+    step "running $out/memctl"
+    "$out/memctl"
+}
+
+for e in "${examples[@]}"; do
+    "run_$e"
+done
