@@ -95,6 +95,10 @@ fn classify(sig: libc::c_int, pc: usize, addr: usize) -> Option<TrapRecord> {
                 reason: None,
             });
         }
+        // A memory fault outside every reservation is not ours, even in
+        // compiled code: chain it (DESIGN: "the address in a registered
+        // reservation").
+        return None;
     }
     if !in_code {
         return None;
