@@ -3,7 +3,12 @@
 #   make build    release build of the workspace (target/release/wasm2o)
 #   make test     unit tests, spec scripts, memory-control scripts, C demo check;
 #                 prints a summary and fails if any step failed
+#   make test-cross  aarch64 Linux under qemu (spec + memory-control scripts,
+#                 the C demo) and the Mach-O link check; part of `make test`
+#                 (docs/cross.md)
 #   make demo     runs examples/run-demo.sh
+#   make bench    benchmark suite, results in build/bench (bench/README.md);
+#                 not part of `make test`
 #   make install  cargo install --path cli
 #   make fmt / make clippy
 
@@ -13,10 +18,13 @@ WASM2O  ?= target/release/wasm2o
 SPEC    := target/spec
 SUMMARY := target/test-summary
 MEMCTL  := $(wildcard testsuite/memory-control/*.wast)
-STEPS   := unit build spec memory-control demo
+STEPS   := unit build spec memory-control demo cross
+# Cross-target testing (docs/cross.md): Debian's Rust has the aarch64 std.
+CROSS        := aarch64-unknown-linux-gnu
+CROSS_CARGO  ?= cargo +debian
 
 .PHONY: all build test demo install fmt clippy \
-        test-unit test-build test-spec test-memory-control test-demo
+        test-unit test-build test-spec test-memory-control test-demo test-cross
 
 all: build
 
@@ -39,12 +47,20 @@ test:
 	  [ -f $$log ] || continue; \
 	  eval $$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/p=$$((p+\1)); f=$$((f+\2));/p' $$log | tr -d '\n'); \
 	done; \
-	for log in $(SUMMARY)/spec.log $(SUMMARY)/memory-control.log; do \
+	for log in $(SUMMARY)/spec.log $(SUMMARY)/memory-control.log \
+	           $(SUMMARY)/cross-spec.log $(SUMMARY)/cross-memory-control.log; do \
 	  [ -f $$log ] || continue; \
 	  eval $$(tail -n 1 $$log | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/p=$$((p+\1)); f=$$((f+\2));/p'); \
 	done; \
 	for s in build demo; do \
 	  case "$$(cat $(SUMMARY)/$$s 2>/dev/null)" in ok*) p=$$((p+1));; *) f=$$((f+1));; esac; \
+	done; \
+	echo "== scripts by target =="; \
+	printf '  %-27s %-24s %s\n' target spec memory-control; \
+	for t in "x86_64-unknown-linux-gnu:" "$(CROSS):cross-"; do \
+	  printf '  %-27s %-24s %s\n' "$${t%%:*}" \
+	    "$$(tail -n 1 $(SUMMARY)/$${t#*:}spec.log 2>/dev/null || echo 'did not run')" \
+	    "$$(tail -n 1 $(SUMMARY)/$${t#*:}memory-control.log 2>/dev/null || echo 'did not run')"; \
 	done; \
 	if [ $$rc = 0 ]; then echo "make test: all steps passed"; else echo "make test: FAILED"; f=$$((f>0?f:1)); fi; \
 	echo "$$p passed, $$f failed"; \
@@ -74,6 +90,26 @@ test-demo: test-build
 	@if bash examples/check-demo.sh; then echo ok > $(SUMMARY)/demo; \
 	else echo FAIL > $(SUMMARY)/demo; exit 1; fi
 
+# aarch64 Linux under qemu, and Mach-O. Builds wasm2o and the runtime for
+# aarch64 (release: the scripts run emulated), runs the spec and
+# memory-control scripts through `wasm2o wast --target $(CROSS)`, the C demo
+# cross-built (testsuite/cross/demo.sh) and the Mach-O link check
+# (testsuite/cross/macho-link.sh). Logs: $(SUMMARY)/cross-*.log.
+test-cross: test-build
+	@mkdir -p $(SUMMARY) && rm -f $(SUMMARY)/cross $(SUMMARY)/cross-*.log
+	@set -o pipefail; \
+	if ! $(CROSS_CARGO) build --release --target $(CROSS) -p wasm2o -p wasm2o-runtime 2>&1 | tee $(SUMMARY)/cross-build.log; then \
+	  echo "FAIL: cannot build for $(CROSS) (see $(SUMMARY)/cross-build.log)" > $(SUMMARY)/cross; exit 1; fi; \
+	[ -d $(SPEC) ] || $(WASM2O) spec-files $(SPEC) >/dev/null; \
+	fail=; \
+	$(WASM2O) wast --target $(CROSS) $(SPEC)/*/*.wast | tee $(SUMMARY)/cross-spec.log || fail="$$fail spec"; \
+	$(WASM2O) wast --target $(CROSS) $(MEMCTL) | tee $(SUMMARY)/cross-memory-control.log || fail="$$fail memory-control"; \
+	bash testsuite/cross/demo.sh 2>&1 | tee $(SUMMARY)/cross-demo.log || fail="$$fail demo"; \
+	bash testsuite/cross/macho-link.sh 2>&1 | tee $(SUMMARY)/cross-macho.log || fail="$$fail macho-link"; \
+	if [ -z "$$fail" ]; then v=ok; else v="FAIL ($${fail# })"; fi; \
+	echo "$$v: $(CROSS) spec $$(tail -n 1 $(SUMMARY)/cross-spec.log), memory-control $$(tail -n 1 $(SUMMARY)/cross-memory-control.log); Mach-O links" > $(SUMMARY)/cross; \
+	[ -z "$$fail" ]
+
 demo: build
 	bash examples/run-demo.sh
 
@@ -85,3 +121,10 @@ fmt:
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Benchmarks (bench/README.md): kernels against native, Wasmtime and wasm2c,
+# compile throughput, instantiation, memory discard. BENCH_ARGS goes to
+# bench/run.py, e.g. BENCH_ARGS='--reps 3 --kernels fib,nbody'.
+.PHONY: bench
+bench: build
+	python3 bench/run.py $(BENCH_ARGS)

@@ -104,7 +104,10 @@ pub struct WastArgs {
     /// The scripts.
     #[arg(required = true, value_name = "FILE.wast")]
     pub files: Vec<PathBuf>,
-    /// Target triple (only the host is supported for running today).
+    /// Target triple (default: the host). A Linux target other than the
+    /// host runs under an emulator: modules are compiled and linked here,
+    /// and a build of wasm2o for that target runs the script under qemu
+    /// (see docs/cross.md for the tools and the WASM2O_CROSS_* variables).
     #[arg(long, value_name = "TRIPLE")]
     pub target: Option<String>,
     /// Scripts run at once (default: all CPUs).
@@ -122,6 +125,10 @@ pub struct WastArgs {
     /// Run every script in this process, on threads, instead of child processes.
     #[arg(long)]
     pub in_process: bool,
+    /// Internal (cross-target runs): run one script whose modules another
+    /// wasm2o compiled and linked into DIR (with its manifest).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub precompiled: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

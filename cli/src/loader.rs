@@ -52,22 +52,40 @@ impl Drop for WorkDir {
     }
 }
 
-/// The C compiler used as linker: `$CC` (may carry flags) or `cc`.
-fn cc_command() -> Command {
-    let cc = std::env::var("CC")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "cc".to_string());
-    let mut words = cc.split_whitespace();
-    let mut cmd = Command::new(words.next().unwrap_or("cc"));
-    cmd.args(words);
-    cmd
+/// The C compiler used as linker, as a command line (program and flags).
+pub struct Linker {
+    words: Vec<String>,
+}
+
+impl Linker {
+    /// For the host: `$CC` (may carry flags) or `cc`.
+    pub fn host() -> Linker {
+        Linker::from_env("CC", "cc")
+    }
+
+    /// `$VAR` if set and not blank, else `default`; split on white space.
+    pub fn from_env(var: &str, default: &str) -> Linker {
+        let text = std::env::var(var)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| default.to_string());
+        Linker {
+            words: text.split_whitespace().map(str::to_string).collect(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut words = self.words.iter();
+        let mut cmd = Command::new(words.next().map_or("cc", String::as_str));
+        cmd.args(words);
+        cmd
+    }
 }
 
 /// Writes the objects to `dir` and links them into `dir/NAME.so`.
 /// `objects` are (prefix, object bytes); each is written as `PREFIX.o`.
-pub fn link_shared(dir: &Path, name: &str, objects: &[(&str, &[u8])]) -> Result<PathBuf> {
-    let mut cmd = cc_command();
+pub fn link_shared(linker: &Linker, dir: &Path, name: &str, objects: &[(&str, &[u8])]) -> Result<PathBuf> {
+    let mut cmd = linker.command();
     let so = dir.join(format!("{name}.so"));
     cmd.arg("-shared").arg("-o").arg(&so);
     for (prefix, bytes) in objects {

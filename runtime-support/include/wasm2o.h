@@ -97,9 +97,9 @@ typedef struct {
 /* One import: either a host function (`func`, called with a
  * wasm2o_caller whose env is `env`) or an export of another instance
  * (`ext`). Imports are matched by module and name. Imports of module
- * "memory-control" (`discard`, `discard@N`) are served by the runtime
- * itself: entries for them are ignored; its other operations (map, unmap,
- * protect, map_handle) are not supported yet (WASM2O_ERR_LINK). An
+ * "memory-control" (`discard`, `map`, `unmap`, `protect`, `map_handle`,
+ * and `op@N` for memory N) are served by the runtime itself: entries for
+ * them are ignored (an unknown operation is WASM2O_ERR_LINK). An
  * imported memory must have exactly the exporter's memory-control
  * attributes; its limits are checked on the read-write part. */
 typedef struct {
@@ -220,6 +220,143 @@ wasm2o_trap_code wasm2o_memory_write(wasm2o_memory *memory, uint64_t offset, con
  *         fprintf(stderr, "%s\n", wasm2o_last_error());
  */
 wasm2o_trap_code wasm2o_memory_discard(wasm2o_memory *memory, uint64_t addr, uint64_t len);
+
+/* ------------------------------------------------------------------------
+ * Memory-control II: virtual memories and host objects.
+ *
+ * A memory declared `memory N virtual` (min == max) is reserved whole and
+ * every 64 KiB page starts unmapped; its guest maps, unmaps and protects
+ * pages with the `memory-control` imports map, unmap, protect and
+ * map_handle, and the host with the calls below. Touching an unmapped or
+ * protected page is WASM2O_TRAP_MEMORY_ACCESS_DENIED ("access denied"), in
+ * compiled code and in the checked calls (wasm2o_memory_read/_write).
+ *
+ * `prot` is 0 (none), 1 (read) or 3 (read+write). Every request checks, in
+ * this order, and a failing one changes nothing:
+ *   (1) bad prot, (2) zero length, (3) addr/len/file_offset not a multiple
+ *       of 64 KiB -> WASM2O_TRAP_MEMORY_CONTROL_REFUSED ("memory-control
+ *       request refused: bad prot" / "zero size" / "unaligned");
+ *   (4) [addr, addr+len) past the memory's size (no wrap-around) ->
+ *       WASM2O_TRAP_MEMORY_OUT_OF_BOUNDS;
+ *   (5) the page states -> refused "already mapped" (map over mapped pages
+ *       of a virtual memory), "not mapped" (protect over unmapped pages),
+ *       "above grant" (prot above what the mapping allows); in a plain
+ *       memory, a range below its read-write part or in an immutable memory
+ *       -> WASM2O_TRAP_MEMORY_ACCESS_DENIED;
+ *   (6) the memory's mapping budget or the kernel says no -> refused "out
+ *       of resources".
+ * Each returns 0 or the trap code and sets wasm2o_last_error() (e.g.
+ * "memory-control request refused: already mapped"). A null memory, a bad
+ * descriptor, one not open for reading, a writable shared mapping of a
+ * read-only descriptor, bad flags or a shared (threads) memory is
+ * WASM2O_TRAP_HOST_ERROR. Requests on one memory are serialised; each is
+ * one system call, so a racing access sees the pages before or after it.
+ * ------------------------------------------------------------------------ */
+
+/* Flags of file mappings and grants. */
+enum {
+    WASM2O_MAP_SHARED = 1, /* writes reach the file and every other mapping of it */
+    WASM2O_MAP_PRIVATE = 2 /* copy-on-write: the file never changes */
+};
+
+/* Maps [file_offset, file_offset+len) of file `fd` at [addr, addr+len) of
+ * `memory` with `prot`, shared or private (`flags`). In a virtual memory
+ * the pages must be unmapped ("already mapped" otherwise) and become
+ * mapped; in a plain memory they must lie in its read-write part and the
+ * file replaces their contents. The guest's protect can never raise these
+ * pages above `prot`; the host's can raise them up to what `fd` allows.
+ * The runtime keeps no reference to `fd`: close it whenever you like.
+ * Host pages wholly past the end of the file trap "access denied" when
+ * touched (by the guest or by wasm2o_memory_read/_write), never crash the
+ * process; the rest of the file's last host page reads as zeros.
+ *
+ *     int fd = open("table.bin", O_RDONLY);
+ *     // 1 MiB of the file, read-only, at 0x100000 of the guest's memory
+ *     if (wasm2o_memory_map_fd(mem, 0x100000, 0x100000, fd, 0, 1, WASM2O_MAP_PRIVATE))
+ *         fprintf(stderr, "%s\n", wasm2o_last_error());
+ *     close(fd);
+ */
+wasm2o_trap_code wasm2o_memory_map_fd(wasm2o_memory *memory, uint64_t addr, uint64_t len, int fd,
+                                      uint64_t file_offset, uint32_t prot, uint32_t flags);
+
+/* The host's `map`: fresh zeroed anonymous pages with `prot` over unmapped
+ * pages of a virtual memory (in a plain memory every page is mapped:
+ * "already mapped").
+ *
+ *     wasm2o_memory_map(mem, 0, 0x10000, 3);   // page 0 read-write
+ */
+wasm2o_trap_code wasm2o_memory_map(wasm2o_memory *memory, uint64_t addr, uint64_t len, uint32_t prot);
+
+/* Unmaps [addr, addr+len): in a virtual memory the pages become unmapped
+ * (unmapping unmapped pages is fine) and their memory is freed; in a plain
+ * memory they become zeroed read-write anonymous pages again (undoing a
+ * file mapping). A shared file keeps what was written to it.
+ *
+ *     wasm2o_memory_unmap(mem, 0x100000, 0x100000);
+ */
+wasm2o_trap_code wasm2o_memory_unmap(wasm2o_memory *memory, uint64_t addr, uint64_t len);
+
+/* Changes the protection of mapped pages to `prot`, keeping their
+ * contents: "not mapped" if any page of the range is unmapped, "above
+ * grant" if a file mapping cannot have `prot` (a shared mapping of a
+ * read-only descriptor can never be made writable).
+ *
+ *     wasm2o_memory_protect(mem, 0x100000, 0x10000, 1);   // now read-only
+ */
+wasm2o_trap_code wasm2o_memory_protect(wasm2o_memory *memory, uint64_t addr, uint64_t len,
+                                       uint32_t prot);
+
+/* Sets the most kernel mappings (runs of pages in one state, gaps
+ * included) the memory's pages may cost; requests beyond it are refused
+ * "out of resources" (the guest's map returns -1). The default is a
+ * quarter of vm.max_map_count; all memories together stay below half of
+ * it. Returns 0, or WASM2O_TRAP_HOST_ERROR for a null memory.
+ *
+ *     wasm2o_memory_set_mapping_budget(mem, 1000);
+ */
+wasm2o_trap_code wasm2o_memory_set_mapping_budget(wasm2o_memory *memory, uint64_t runs);
+
+/* A memfd-backed buffer of `size` zeroed bytes (a multiple of 64 KiB to be
+ * mapped whole) that the host reads and writes through _data() while
+ * several instances map it (WASM2O_MAP_SHARED) — data moves without
+ * copies. Returns NULL (wasm2o_last_error() says why) on failure. Freeing
+ * it does not undo mappings of it, which keep the pages alive.
+ *
+ *     wasm2o_shared_buffer *buf = wasm2o_shared_buffer_new(1 << 20);
+ *     int fd = wasm2o_shared_buffer_fd(buf);
+ *     wasm2o_memory_map_fd(mem_a, 0x100000, 1 << 20, fd, 0, 3, WASM2O_MAP_SHARED);
+ *     wasm2o_memory_map_fd(mem_b, 0x200000, 1 << 20, fd, 0, 1, WASM2O_MAP_SHARED);
+ *     memcpy(wasm2o_shared_buffer_data(buf), frame, frame_len);  // both guests see it
+ *     ...
+ *     wasm2o_shared_buffer_free(buf);
+ */
+typedef struct wasm2o_shared_buffer wasm2o_shared_buffer;
+wasm2o_shared_buffer *wasm2o_shared_buffer_new(uint64_t size);
+/* Its memfd (owned by the buffer; -1 for NULL). */
+int wasm2o_shared_buffer_fd(const wasm2o_shared_buffer *buf);
+/* The host's own mapping of it (read-write), and its size in bytes. */
+uint8_t *wasm2o_shared_buffer_data(const wasm2o_shared_buffer *buf);
+uint64_t wasm2o_shared_buffer_size(const wasm2o_shared_buffer *buf);
+void wasm2o_shared_buffer_free(wasm2o_shared_buffer *buf);
+
+/* Grants the instance's guest bytes [0, len) of `fd` (a file, a shared
+ * buffer's memfd) up to `max_prot`, mapped shared or private (`flags`).
+ * Returns the handle (0, 1, 2, ...) the guest passes to
+ * `map_handle(addr, size, prot, handle, offset)`, which maps [offset,
+ * offset+size) of the object; or -1 with wasm2o_last_error() set (bad
+ * max_prot or flags, bad descriptor, not open for reading, a writable
+ * shared grant of a read-only descriptor). The runtime keeps its own
+ * duplicate of `fd` for the instance's lifetime. The guest can never map
+ * what it was not granted ("not granted"), past `len` or with prot above
+ * `max_prot` ("above grant"), and its protect can never raise a granted
+ * mapping above `max_prot` ("above grant"). For a page-aligned file, pass
+ * its size rounded up to 64 KiB to let the guest map all of it.
+ *
+ *     int h = wasm2o_instance_grant(inst, fd, 4 << 20, 1, WASM2O_MAP_SHARED);
+ *     // the guest: map_handle(0x400000, 0x10000, 1, h, 0) maps the first 64 KiB read-only
+ */
+int32_t wasm2o_instance_grant(wasm2o_instance *instance, int fd, uint64_t len, uint32_t max_prot,
+                              uint32_t flags);
 
 /* Inside a host function: the `env` given with its import. */
 void *wasm2o_caller_env(wasm2o_caller *caller);

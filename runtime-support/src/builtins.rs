@@ -10,6 +10,7 @@
 //! the runtime serves them as host functions, never the host.
 
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::TrapCode;
 use crate::desc::{FuncType, ImportKind, ModuleInfo, ValType};
@@ -24,7 +25,7 @@ use crate::trap::RuntimeTrap;
 /// # Safety
 ///
 /// `vmctx` must be the live vmctx of an instance (compiled code passes its own).
-unsafe fn instance<'a>(vmctx: *mut u8) -> &'a InstanceInner {
+pub(crate) unsafe fn instance<'a>(vmctx: *mut u8) -> &'a InstanceInner {
     // SAFETY: caller contract; the instance outlives any call into it.
     unsafe { &*(vmctx::instance_of(vmctx) as *const InstanceInner) }
 }
@@ -35,7 +36,7 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a InstanceInner {
 ///
 /// Called from a builtin entry point (or a runtime host function called
 /// from Wasm) with nothing left to drop.
-unsafe fn check<T: Into<RuntimeTrap>>(r: Result<(), T>) {
+pub(crate) unsafe fn check<T: Into<RuntimeTrap>>(r: Result<(), T>) {
     if let Err(t) = r {
         let t: RuntimeTrap = t.into();
         // SAFETY: caller contract: we are under an entry, nothing to drop.
@@ -279,6 +280,120 @@ pub unsafe extern "C" fn wasm2o_rt_elem_drop(vmctx: *mut u8, elem: u32) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Threads: memory.atomic.wait / notify (see `parking` for the semantics)
+// ---------------------------------------------------------------------------
+
+/// `memory.atomic.wait{32,64}` on the `width`-byte cell at `addr`, which
+/// compiled code already bounds- and alignment-checked. Checks, in order:
+/// the memory is shared (else "expected shared memory"), the cell is
+/// readable (memory-control prefix: "access denied"). Then parks the thread
+/// if `equal(cell)` holds, evaluated atomically with respect to notify.
+/// `timeout_ns < 0` waits forever.
+fn atomic_wait(
+    inst: &InstanceInner,
+    mem: u32,
+    addr: u64,
+    width: u64,
+    timeout_ns: i64,
+    equal: impl FnOnce(usize) -> bool,
+) -> Result<u32, RuntimeTrap> {
+    let m = memory(inst, mem)?;
+    if !m.ty().shared {
+        return Err(TrapCode::ExpectedSharedMemory.into());
+    }
+    let off = m.inner.readable(addr, width)?;
+    let cell = m.data_ptr() as usize + off;
+    // Touch the cell first with faults counted as traps, so the load made
+    // under the parking-lot lock cannot fault (a trap there would unwind
+    // past the held lock): shared memories never unmap committed pages.
+    // SAFETY: in bounds (checked above), aligned (checked by the caller).
+    guarded(|| unsafe { std::ptr::read_volatile(cell as *const u8) });
+    let timeout = u64::try_from(timeout_ns).ok().map(std::time::Duration::from_nanos);
+    Ok(crate::parking::wait(cell, timeout, || equal(cell)) as u32)
+}
+
+/// `memory.atomic.notify`: wakes up to `count` waiters of the cell at `addr`
+/// (bounds- and alignment-checked by compiled code) and returns how many.
+/// On an unshared memory nobody can wait, so it returns 0.
+fn atomic_notify(inst: &InstanceInner, mem: u32, addr: u64, count: u32) -> Result<u32, RuntimeTrap> {
+    let m = memory(inst, mem)?;
+    if !m.ty().shared {
+        return Ok(0);
+    }
+    let off = m.inner.in_bounds(addr, 4)?;
+    Ok(crate::parking::notify(m.data_ptr() as usize + off, count))
+}
+
+/// Returns `r`'s value or raises its trap.
+///
+/// # Safety
+///
+/// As [`check`].
+unsafe fn value_or_raise<V>(r: Result<V, RuntimeTrap>) -> V {
+    match r {
+        Ok(v) => v,
+        Err(t) => {
+            // SAFETY: caller contract.
+            unsafe { check(Err(t)) };
+            unreachable!("check raises on Err")
+        }
+    }
+}
+
+/// `u32 (vmctx, mem, addr, count)` → number of waiters woken.
+///
+/// # Safety
+///
+/// Called by compiled code with its own vmctx, `addr` bounds- and
+/// alignment-checked.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_rt_atomic_notify(vmctx: *mut u8, mem: u32, addr: u64, count: u32) -> u32 {
+    // SAFETY: caller contract; the result holds nothing to drop.
+    unsafe { value_or_raise(atomic_notify(instance(vmctx), mem, addr, count)) }
+}
+
+/// `u32 (vmctx, mem, addr, expected, timeout_ns)` → 0 woken, 1 not equal,
+/// 2 timed out.
+///
+/// # Safety
+///
+/// Called by compiled code with its own vmctx, `addr` bounds- and
+/// alignment-checked.
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_rt_atomic_wait32(
+    vmctx: *mut u8,
+    mem: u32,
+    addr: u64,
+    expected: u32,
+    timeout_ns: i64,
+) -> u32 {
+    // SAFETY: `cell` is an in-bounds, readable, 4-byte-aligned address of a
+    // live shared memory (checked by `atomic_wait` and the caller).
+    let equal = |cell: usize| unsafe { (*(cell as *const AtomicU32)).load(Ordering::SeqCst) == expected };
+    // SAFETY: caller contract; the result holds nothing to drop.
+    unsafe { value_or_raise(atomic_wait(instance(vmctx), mem, addr, 4, timeout_ns, equal)) }
+}
+
+/// `u32 (vmctx, mem, addr, expected, timeout_ns)`: as `wait32`, on 8 bytes.
+///
+/// # Safety
+///
+/// As [`wasm2o_rt_atomic_wait32`].
+#[no_mangle]
+pub unsafe extern "C" fn wasm2o_rt_atomic_wait64(
+    vmctx: *mut u8,
+    mem: u32,
+    addr: u64,
+    expected: u64,
+    timeout_ns: i64,
+) -> u32 {
+    // SAFETY: as in `wasm2o_rt_atomic_wait32`, 8-byte-aligned.
+    let equal = |cell: usize| unsafe { (*(cell as *const AtomicU64)).load(Ordering::SeqCst) == expected };
+    // SAFETY: caller contract; the result holds nothing to drop.
+    unsafe { value_or_raise(atomic_wait(instance(vmctx), mem, addr, 8, timeout_ns, equal)) }
+}
+
 /// `void (vmctx, code)`: raises trap `code`; never returns. Usable by any
 /// code running under an entry (compiled code, builtins, C host functions:
 /// frames in between are discarded without cleanup).
@@ -298,7 +413,7 @@ pub fn builtin_symbols() -> &'static [(&'static str, *const c_void)] {
     &BUILTINS.0
 }
 
-struct Builtins([(&'static str, *const c_void); 12]);
+struct Builtins([(&'static str, *const c_void); 19]);
 // SAFETY: read-only table of code addresses.
 unsafe impl Sync for Builtins {}
 
@@ -330,6 +445,35 @@ static BUILTINS: Builtins = Builtins([
     (
         crate::abi::builtins::MEMORY_DISCARD,
         wasm2o_rt_memory_discard as *const c_void,
+    ),
+    (
+        crate::abi::builtins::ATOMIC_NOTIFY,
+        wasm2o_rt_atomic_notify as *const c_void,
+    ),
+    (
+        crate::abi::builtins::ATOMIC_WAIT32,
+        wasm2o_rt_atomic_wait32 as *const c_void,
+    ),
+    (
+        crate::abi::builtins::ATOMIC_WAIT64,
+        wasm2o_rt_atomic_wait64 as *const c_void,
+    ),
+    // Memory-control II (`builtins_memctl`).
+    (
+        crate::abi::builtins::MEMORY_MAP,
+        crate::builtins_memctl::wasm2o_rt_memory_map as *const c_void,
+    ),
+    (
+        crate::abi::builtins::MEMORY_UNMAP,
+        crate::builtins_memctl::wasm2o_rt_memory_unmap as *const c_void,
+    ),
+    (
+        crate::abi::builtins::MEMORY_PROTECT,
+        crate::builtins_memctl::wasm2o_rt_memory_protect as *const c_void,
+    ),
+    (
+        crate::abi::builtins::MEMORY_MAP_HANDLE,
+        crate::builtins_memctl::wasm2o_rt_memory_map_handle as *const c_void,
     ),
 ]);
 
@@ -394,7 +538,7 @@ fn split_field(name: &str) -> Option<(&str, u32)> {
 pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import) -> Result<Func, String> {
     let unsupported = || format!("memory-control: {} is not supported yet", imp.name);
     let (op, mem) = split_field(&imp.name).ok_or_else(unsupported)?;
-    if op != "discard" {
+    if !matches!(op, "discard" | "map" | "unmap" | "protect" | "map_handle") {
         return Err(unsupported());
     }
     let incompatible = |detail: String| format!("incompatible import type: {}::{}: {detail}", imp.module, imp.name);
@@ -402,9 +546,21 @@ pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import
         return Err(incompatible(format!("the module has no memory {mem}")));
     };
     let idx = if mt.memory64 { ValType::I64 } else { ValType::I32 };
-    let want = FuncType {
-        params: vec![idx, idx],
-        results: vec![],
+    // `map`, `unmap`, `protect`, `map_handle`: see `builtins_memctl`.
+    let (want, f) = match crate::builtins_memctl::import(op, mt) {
+        Some(r) => r.map_err(incompatible)?,
+        None => {
+            let f: *const c_void = if mt.memory64 {
+                mc_discard64 as *const c_void
+            } else {
+                mc_discard32 as *const c_void
+            };
+            let want = FuncType {
+                params: vec![idx, idx],
+                results: vec![],
+            };
+            (want, f)
+        }
     };
     let ImportKind::Func(t) = imp.kind else {
         return Err(incompatible("expected a function".into()));
@@ -413,11 +569,6 @@ pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import
     if *have != want {
         return Err(incompatible(format!("expected function {want}, got {have}")));
     }
-    let f: *const c_void = if mt.memory64 {
-        mc_discard64 as *const c_void
-    } else {
-        mc_discard32 as *const c_void
-    };
     // SAFETY: `f` has the C signature of `want` with a `VMCaller` first
     // argument; `env` is the memory index, not a pointer.
     Ok(unsafe { Func::host(want, f, mem as usize as *mut c_void) })

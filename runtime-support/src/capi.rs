@@ -164,7 +164,7 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-fn set_error(msg: &str) {
+pub(crate) fn set_error(msg: &str) {
     let c = CString::new(msg.replace('\0', " ")).expect("no NUL");
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
@@ -469,7 +469,7 @@ pub unsafe extern "C" fn wasm2o_memory_size(memory: *mut wasm2o_memory) -> u64 {
 
 /// The trap code of a host-side memory operation's result (0 = success),
 /// setting the thread's last error text on failure.
-fn memory_result(r: Result<(), Trap>) -> u32 {
+pub(crate) fn memory_result(r: Result<(), Trap>) -> u32 {
     match r {
         Ok(()) => 0,
         Err(t) => {

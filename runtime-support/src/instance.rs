@@ -95,6 +95,8 @@ pub struct InstanceInner {
     datas_dropped: Vec<AtomicBool>,
     max_stack_bytes: u64,
     pub(crate) c: crate::capi::CState,
+    /// Descriptors the guest may map with `map_handle` (`Instance::grant`).
+    pub(crate) grants: crate::host_map::Grants,
 }
 
 struct Resolved {
@@ -348,6 +350,7 @@ impl Instance {
             datas_dropped: info.datas.iter().map(|_| AtomicBool::new(false)).collect(),
             max_stack_bytes: options.max_stack_bytes,
             c: Default::default(),
+            grants: Default::default(),
         });
         let self_ptr = Arc::as_ptr(&inner);
         inner.vmctx.set_instance(self_ptr as *const ());
@@ -460,8 +463,10 @@ impl InstanceInner {
                     .ok_or_else(|| trap(TrapCode::MemoryOutOfBounds))?;
                 let off = self.offset(offset, mem.ty().memory64)?;
                 let defined = *index >= n_imported;
-                mem.inner
-                    .write(off, self.module.data(seg.data_offset, seg.len), defined)
+                let bytes = self.module.data(seg.data_offset, seg.len);
+                // A virtual memory's segments map the pages they touch.
+                crate::mapping::map_for_segment(&mem.inner, off, bytes.len() as u64)
+                    .and_then(|()| mem.inner.write(off, bytes, defined))
                     .map_err(|t| InstantiateError::Trap(t.into_trap(Some(*index))))?;
                 self.data_drop(i as u32);
             }

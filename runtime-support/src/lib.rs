@@ -3,8 +3,8 @@
 //!
 //! `unsafe` lives in `sys/` (mmap, signals, the entry trampoline, the vmctx
 //! allocation, the signal-safe registries), `module.rs` (reading the raw
-//! descriptor), `builtins.rs` (entry points called by compiled code) and
-//! `capi.rs` (the C API).
+//! descriptor), `builtins.rs` and `builtins_memctl.rs` (entry points called
+//! by compiled code) and `capi.rs`, `capi_memctl.rs` (the C API).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -12,12 +12,18 @@ pub mod abi;
 pub mod desc;
 
 mod builtins;
+mod builtins_memctl;
 pub mod capi;
+mod capi_memctl;
 mod func;
 mod global;
+mod host_map;
 mod instance;
+mod mapping;
 mod memory;
 mod module;
+mod pagemap;
+mod parking;
 mod sys;
 mod table;
 mod trap;
@@ -27,6 +33,7 @@ mod val;
 pub use builtins::builtin_symbols;
 pub use func::Func;
 pub use global::{Global, VMGlobal};
+pub use host_map::{MapFlags, SharedBuffer};
 pub use instance::{Extern, Instance, InstanceOptions};
 pub use memory::{Memory, VMMemoryDef};
 pub use module::Module;
@@ -44,5 +51,7 @@ pub fn init() {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_host_map;
 #[cfg(test)]
 mod tests_memory_control;

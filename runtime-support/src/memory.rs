@@ -68,16 +68,16 @@ pub struct Memory {
 #[derive(Debug)]
 #[doc(hidden)]
 pub struct MemoryInner {
-    ty: MemoryType,
+    pub(crate) ty: MemoryType,
     /// Dropped after the def is unregistered (see `Drop`).
-    map: Mmap,
+    pub(crate) map: Mmap,
     def: Box<VMMemoryDef>,
     /// Pages in the no-access and read-only prefix.
     prefix_pages: u64,
     /// Bytes below this are no-access.
     ro_base: u64,
     /// Bytes below this are read-only (or no-access) once sealed.
-    rw_base: u64,
+    pub(crate) rw_base: u64,
     /// Largest total page count `grow` may reach.
     max_pages: u64,
     /// Whether the protections of the prefix (or, if immutable, of the
@@ -86,6 +86,9 @@ pub struct MemoryInner {
     /// Serialises `grow` and `seal`.
     grow_lock: Mutex<()>,
     slot: usize,
+    /// Page states beyond the static layout (virtual memories, host file
+    /// mappings) and the lock of map/unmap/protect: see `mapping`.
+    pub(crate) ctl: crate::mapping::Control,
 }
 
 impl MemoryInner {
@@ -134,7 +137,7 @@ impl MemoryInner {
         if offset < floor {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
         }
-        Ok(())
+        self.ctl.check_access(self.data_ptr() as usize, offset, len, true)
     }
 
     /// Read permission for `[offset, offset+len)` (bounds already checked).
@@ -142,7 +145,7 @@ impl MemoryInner {
         if len != 0 && offset < self.ro_base {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
         }
-        Ok(())
+        self.ctl.check_access(self.data_ptr() as usize, offset, len, false)
     }
 
     /// Bounds, then write permission.
@@ -161,15 +164,13 @@ impl MemoryInner {
 
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), RuntimeTrap> {
         let off = self.readable(offset, buf.len() as u64)?;
-        self.map.read(off, buf);
-        Ok(())
+        self.ctl.host_copy(self.data_ptr() as usize, || self.map.read(off, buf))
     }
 
     pub(crate) fn write(&self, offset: u64, data: &[u8], init: bool) -> Result<(), RuntimeTrap> {
         let off = self.in_bounds(offset, data.len() as u64)?;
         self.check_write(offset, data.len() as u64, init)?;
-        self.map.write(off, data);
-        Ok(())
+        self.ctl.host_copy(self.data_ptr() as usize, || self.map.write(off, data))
     }
 
     /// `memory.discard`: checks in the design's order — (1) `addr`/`size`
@@ -193,7 +194,14 @@ impl MemoryInner {
         if self.ty.control.immutable || addr < self.rw_base {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, addr));
         }
+        // Virtual memories and host mappings: every page must be writable.
+        self.ctl.check_access(self.data_ptr() as usize, addr, size, true)?;
         let len = size as usize;
+        // File pages: MADV_DONTNEED would bring the file back (private) or
+        // not zero at all (shared), so write the zeros, as fill would.
+        if self.ctl.any_file(addr, size) {
+            return self.ctl.host_copy(self.data_ptr() as usize, || self.map.fill(off, 0, len));
+        }
         if self.map.discard(off, len).is_err() {
             self.map.fill(off, 0, len);
         }
@@ -232,7 +240,8 @@ impl Memory {
     /// memory-control prefix), zeroed, with its static protections applied
     /// (pages `[0, no_access)` inaccessible, `[no_access, no_access +
     /// read_only)` read-only, or the whole memory read-only if immutable).
-    /// Virtual memories are not supported yet.
+    /// A `virtual` memory (min == max) is reserved whole with every page
+    /// unmapped (see `mapping`).
     pub fn new(ty: MemoryType) -> Result<Memory, String> {
         let m = Memory::new_unsealed(ty)?;
         m.inner.seal()?;
@@ -243,9 +252,6 @@ impl Memory {
     /// still writable, for the defining module's data segments; instantiation
     /// seals it before the start function.
     pub(crate) fn new_unsealed(ty: MemoryType) -> Result<Memory, String> {
-        if ty.control.is_virtual {
-            return Err("virtual memories are not supported yet".into());
-        }
         let na = ty.control.no_access_pages;
         let prefix = na
             .checked_add(ty.control.read_only_pages)
@@ -270,12 +276,22 @@ impl Memory {
             return Err(format!("memory: minimum of {min} pages exceeds the reservation"));
         }
         let reserve = usize::try_from(reserve).map_err(|_| "memory: reservation too large for this host")?;
-        let map = Mmap::reserve(reserve).map_err(|e| format!("memory: cannot reserve {reserve} bytes: {e}"))?;
+        // A shared memory's pages are a memfd's (see `Mmap::reserve_shared`),
+        // so discard can really zero them for every thread.
+        let map = if ty.shared {
+            Mmap::reserve_shared(reserve, (max_pages * WASM_PAGE_SIZE) as usize)
+        } else {
+            Mmap::reserve(reserve)
+        };
+        let map = map.map_err(|e| format!("memory: cannot reserve {reserve} bytes: {e}"))?;
         let len = min * WASM_PAGE_SIZE;
         let ro_base = na * WASM_PAGE_SIZE;
-        // The no-access pages stay as reserved (PROT_NONE).
-        map.make_accessible(ro_base as usize, (len - ro_base) as usize)
-            .map_err(|e| format!("memory: cannot commit {len} bytes: {e}"))?;
+        // The no-access pages stay as reserved (PROT_NONE), and so does a
+        // virtual memory: its pages start unmapped.
+        if !ty.control.is_virtual {
+            map.make_accessible(ro_base as usize, (len - ro_base) as usize)
+                .map_err(|e| format!("memory: cannot commit {len} bytes: {e}"))?;
+        }
         let def = Box::new(VMMemoryDef::new(map.as_ptr(), len));
         let slot = registry::register_memory(map.as_ptr() as usize, map.len(), &*def)
             .ok_or("memory: too many memories (registry full)")?;
@@ -291,6 +307,7 @@ impl Memory {
                 sealed: AtomicBool::new(false),
                 grow_lock: Mutex::new(()),
                 slot,
+                ctl: crate::mapping::Control::new(ty.control.is_virtual, max_pages),
             }),
         })
     }
@@ -594,7 +611,10 @@ mod tests {
             },
             ..ty(2, Some(2), false)
         };
-        assert_eq!(Memory::new(virt).unwrap_err(), "virtual memories are not supported yet");
+        let v = Memory::new(virt).unwrap();
+        assert_eq!((v.pages(), v.grow(0), v.grow(1)), (2, Some(2), None));
+        assert_eq!(prot_at(v.data_ptr() as usize), "---p", "pages start unmapped");
+        assert_eq!(v.read(0, &mut b).unwrap_err().code, TrapCode::MemoryAccessDenied);
     }
 
     #[test]

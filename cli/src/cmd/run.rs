@@ -6,7 +6,7 @@ use wasm2o_runtime::{CallError, Instance};
 
 use crate::cli::RunArgs;
 use crate::error::{err, read_file};
-use crate::loader::{link_shared, Library, WorkDir};
+use crate::loader::{link_shared, Library, Linker, WorkDir};
 use crate::values::{format_val, parse_arg};
 use crate::Result;
 
@@ -30,6 +30,7 @@ pub fn main(a: RunArgs) -> Result<()> {
 
     let dir = WorkDir::new(None, "run")?;
     let so = link_shared(
+        &Linker::host(),
         &dir.path,
         &prefix,
         &[(prefix.as_str(), out.object.as_slice())],

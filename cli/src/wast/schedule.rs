@@ -27,7 +27,7 @@ use super::script::{run_file, TRACE_PREFIX};
 const SCRIPT_STACK: usize = 64 << 20;
 
 /// One script's printed report and counts.
-struct Outcome {
+pub struct Outcome {
     text: String,
     passed: usize,
     failed: usize,
@@ -99,6 +99,7 @@ pub fn in_process(a: &WastArgs, jobs: usize) -> (usize, usize) {
     let settings = Settings {
         target: a.target.as_deref(),
         keep: a.keep.as_deref(),
+        precompiled: a.precompiled.as_deref(),
     };
     let work = |i: usize| {
         let path = &a.files[i];
@@ -119,24 +120,47 @@ pub fn in_process(a: &WastArgs, jobs: usize) -> (usize, usize) {
 pub fn child_processes(a: &WastArgs, jobs: usize) -> Result<(usize, usize)> {
     let exe =
         std::env::current_exe().map_err(|e| err!("cannot find the wasm2o executable: {e}"))?;
-    let work = |i: usize| run_child(&exe, a, &a.files[i]);
+    let work = |i: usize| {
+        let file = &a.files[i];
+        let mut cmd = Command::new(&exe);
+        cmd.arg("wast");
+        if let Some(t) = &a.target {
+            cmd.arg(format!("--target={t}"));
+        }
+        if let Some(k) = &a.keep {
+            cmd.arg("--keep").arg(k);
+        }
+        child_args(&mut cmd, a, file);
+        run_child(cmd, &exe.display().to_string(), a, file)
+    };
     Ok(run_all(a.files.len(), jobs, 1 << 20, &work))
 }
 
-fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
-    let name = file.display().to_string();
-    let mut cmd = Command::new(exe);
-    cmd.arg("wast")
-        .arg("--in-process")
+/// Runs `work(i)` for every script, at most `jobs` at once, printing the
+/// outcomes in order (for `cross`).
+pub fn run_scripts(n: usize, jobs: usize, work: &(dyn Fn(usize) -> Outcome + Sync)) -> (usize, usize) {
+    run_all(n, jobs, 1 << 20, work)
+}
+
+/// The arguments that make a `wasm2o wast` child run one script and print
+/// its report and total line.
+pub fn child_args(cmd: &mut Command, a: &WastArgs, file: &Path) {
+    cmd.arg("--in-process")
         .arg("--jobs=1")
-        .arg(format!("--show={}", a.show));
-    if let Some(t) = &a.target {
-        cmd.arg(format!("--target={t}"));
-    }
-    if let Some(k) = &a.keep {
-        cmd.arg("--keep").arg(k);
-    }
-    cmd.arg("--").arg(file);
+        .arg(format!("--show={}", a.show))
+        .arg("--")
+        .arg(file);
+}
+
+/// A script that could not even start.
+pub fn fatal(file: &Path, detail: String, show: usize) -> Outcome {
+    Outcome::from_report(&FileReport::fatal(&file.display().to_string(), detail), show)
+}
+
+/// Runs one child `wasm2o wast` (`cmd`, whose program `program` names in
+/// messages) and turns its output, or its crash or hang, into an outcome.
+pub fn run_child(mut cmd: Command, program: &str, a: &WastArgs, file: &Path) -> Outcome {
+    let name = file.display().to_string();
     // The directive trace on stderr lets a crash be pinned to its directive.
     cmd.env("WASM2O_WAST_TRACE", "1");
     cmd.stdin(Stdio::null())
@@ -146,7 +170,7 @@ fn run_child(exe: &Path, a: &WastArgs, file: &Path) -> Outcome {
 
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return fatal(format!("cannot start {}: {e}", exe.display())),
+        Err(e) => return fatal(format!("cannot start {program}: {e}")),
     };
     // Drain both pipes on threads so a chatty child cannot block on a full pipe.
     let drain = |r: Option<Box<dyn Read + Send>>| {

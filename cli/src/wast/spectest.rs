@@ -77,5 +77,14 @@ pub fn exports() -> Result<HashMap<&'static str, Extern>, String> {
     })
     .map_err(|e| format!("spectest memory: {e}"))?;
     m.insert("memory", Extern::Memory(memory));
+    let shared_memory = Memory::new(MemoryType {
+        min: 1,
+        max: Some(2),
+        memory64: false,
+        shared: true,
+        control: MemoryControl::default(),
+    })
+    .map_err(|e| format!("spectest shared_memory: {e}"))?;
+    m.insert("shared_memory", Extern::Memory(shared_memory));
     Ok(m)
 }

@@ -1,11 +1,13 @@
 //! Spec assertions that later proposals wasm2o implements have reversed.
 //!
 //! The WebAssembly 2.0 scripts reject some modules that multi-memory or
-//! memory64 make valid, and wasm2o implements both. For the directives
-//! listed here the expectation is inverted: the module must compile. Each
-//! entry names the script (`suite/file`, as `wasm2o spec-files` lays them
-//! out), the line of the directive, the message the script expects (a
-//! guard against the entry drifting onto another directive) and the reason.
+//! memory64 make valid, and wasm2o implements both; the threads scripts,
+//! older still, also reject several tables, which reference types allow.
+//! For the directives listed here the expectation is inverted: the module
+//! must compile. Each entry names the script (`suite/file`, as `wasm2o
+//! spec-files` lays them out), the line of the directive, the message the
+//! script expects (a guard against the entry drifting onto another
+//! directive) and the reason.
 //! An entry that matches no directive of its script is itself reported as
 //! a failure, so the list cannot silently go stale.
 
@@ -163,9 +165,59 @@ pub const SUPERSEDED: &[(&str, usize, &str, &str)] = &[
         "integer representation too long",
         LIMITS_U64,
     ),
+    (
+        "threads/imports.wast",
+        309,
+        "multiple tables",
+        MULTI_TABLE,
+    ),
+    (
+        "threads/imports.wast",
+        313,
+        "multiple tables",
+        MULTI_TABLE,
+    ),
+    (
+        "threads/imports.wast",
+        317,
+        "multiple tables",
+        MULTI_TABLE,
+    ),
+    (
+        "threads/imports.wast",
+        404,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "threads/imports.wast",
+        408,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "threads/imports.wast",
+        412,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "threads/memory.wast",
+        14,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
+    (
+        "threads/memory.wast",
+        15,
+        "multiple memories",
+        MULTI_MEMORY,
+    ),
 ];
 
 const MULTI_MEMORY: &str = "multi-memory: a module may define and import several memories";
+const MULTI_TABLE: &str =
+    "reference types (WebAssembly 2.0; the threads scripts predate it): a module may define and import several tables";
 const MEMORY_INDEX_LEB: &str =
     "multi-memory: the byte after memory.size/memory.grow is a memory index, and a multi-byte LEB128 zero is index 0";
 const LIMITS_U64: &str =

@@ -204,3 +204,43 @@ pub unsafe fn raise_record(rec: TrapRecord) -> ! {
     // SAFETY: `buf` is the innermost live entry frame on this thread.
     unsafe { wasm2o_rt_unwind(buf, rec.code) }
 }
+
+/// What [`catch_memory_faults`] hands the trampoline as its "vmctx": the
+/// trampoline stores a stack limit in the first word, as in a real vmctx.
+#[repr(C)]
+struct CatchCtx<'a> {
+    stack_limit: usize,
+    f: &'a mut dyn FnMut(),
+}
+
+/// The "array wrapper" of [`catch_memory_faults`].
+unsafe extern "C" fn catch_wrapper(ctx: *mut u8, _values: *mut u64) {
+    // SAFETY: `ctx` is the `CatchCtx` `catch_memory_faults` passed.
+    let c = unsafe { &mut *(ctx as *mut CatchCtx<'_>) };
+    (c.f)();
+}
+
+/// Runs `f` (raw copies to or from guest memory, on behalf of the host or
+/// of instantiation, outside any Wasm call) so that a fault it takes in a
+/// memory reservation — a page past the end of a mapped file (SIGBUS), a
+/// protected page — comes back as a trap record instead of killing the
+/// process. `f` is abandoned at the fault without unwinding: it must own
+/// nothing that needs drop.
+pub fn catch_memory_faults(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
+    let mut ctx = CatchCtx { stack_limit: 0, f };
+    let mut values = [0u64; 1];
+    let prev = tls::set_in_helper(true);
+    // SAFETY: `catch_wrapper` has the wrapper signature and reads only
+    // `ctx`, whose first word is the scratch stack limit; `values` has the
+    // one slot the trampoline may use.
+    let r = unsafe {
+        call_wrapper(
+            catch_wrapper as *const u8,
+            &mut ctx as *mut CatchCtx<'_> as *mut u8,
+            values.as_mut_ptr(),
+            0,
+        )
+    };
+    tls::set_in_helper(prev);
+    r
+}

@@ -1,14 +1,22 @@
 //! Reserve-then-commit virtual memory: a `PROT_NONE` reservation whose
-//! pages are later made accessible with `mprotect`.
+//! pages are later made accessible with `mprotect`; for shared memories, a
+//! memfd mapped `MAP_SHARED` inside the reservation.
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-/// An anonymous private mapping, unmapped on drop. Every range handed to
-/// the kernel is checked against the mapping first (checked arithmetic).
+/// A reservation, unmapped on drop: anonymous private pages, or (made by
+/// [`Mmap::reserve_shared`]) a memfd's pages shared by every mapping of
+/// it. Every range handed to the kernel is checked against the mapping
+/// first (checked arithmetic).
 #[derive(Debug)]
 pub struct Mmap {
     ptr: usize,
     len: usize,
+    /// The memfd backing `[0, shared_len)` of a shared reservation (file
+    /// offset = offset in the mapping).
+    memfd: Option<OwnedFd>,
+    shared_len: usize,
 }
 
 /// The host page size.
@@ -27,7 +35,7 @@ impl Mmap {
     /// swap accounting (`MAP_NORESERVE`).
     pub fn reserve(len: usize) -> io::Result<Mmap> {
         if len == 0 {
-            return Ok(Mmap { ptr: 0, len: 0 });
+            return Ok(Mmap { ptr: 0, len: 0, memfd: None, shared_len: 0 });
         }
         // SAFETY: a fresh anonymous mapping aliases nothing.
         let p = unsafe {
@@ -43,7 +51,58 @@ impl Mmap {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mmap { ptr: p as usize, len })
+        Ok(Mmap { ptr: p as usize, len, memfd: None, shared_len: 0 })
+    }
+
+    /// [`Mmap::reserve`] `len` bytes, then maps a fresh memfd of
+    /// `shared_len` bytes (`ftruncate`: sparse, zero-filled, never
+    /// resized, so no access inside it can ever hit `SIGBUS`) over
+    /// `[0, shared_len)`, `MAP_SHARED | MAP_FIXED`, still `PROT_NONE`. The
+    /// base never moves; `protect` commits pages as for a private
+    /// reservation, and every thread and instance using the memory sees
+    /// the same physical pages. The rest of the reservation (guard) stays
+    /// anonymous `PROT_NONE`.
+    pub fn reserve_shared(len: usize, shared_len: usize) -> io::Result<Mmap> {
+        if shared_len > len || !shared_len.is_multiple_of(page_size()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "shared part outside the reservation"));
+        }
+        let mut map = Mmap::reserve(len)?;
+        if shared_len == 0 {
+            return Ok(map);
+        }
+        // SAFETY: the name is a NUL-terminated literal; memfd_create has no
+        // other memory-safety preconditions.
+        let fd = unsafe { libc::memfd_create(c"wasm2o-shared-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just created and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let size = libc::off_t::try_from(shared_len)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "shared memory too large"))?;
+        // SAFETY: plain system call on our own descriptor.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), size) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `[ptr, ptr+shared_len)` lies inside our own fresh
+        // reservation (checked above), which nothing else uses yet, so
+        // replacing its pages with MAP_FIXED aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                map.ptr as *mut libc::c_void,
+                shared_len,
+                libc::PROT_NONE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        map.memfd = Some(fd);
+        map.shared_len = shared_len;
+        Ok(map)
     }
 
     pub fn as_ptr(&self) -> *mut u8 {
@@ -85,9 +144,32 @@ impl Mmap {
     /// our private anonymous mapping makes the next touch read fresh zero
     /// pages, keeps the protections and never splits the mapping. An error
     /// means nothing was guaranteed: the caller falls back to writing zeros.
+    ///
+    /// On a shared reservation `MADV_DONTNEED` would only drop this
+    /// mapping's view of the memfd's pages (the data stays), so the range is
+    /// punched out of the memfd instead (`fallocate(PUNCH_HOLE |
+    /// KEEP_SIZE)`): every mapping then reads zeros, the file keeps its
+    /// size (no `SIGBUS`), and a racing access of another thread sees either
+    /// the old bytes or zeros, never a fault.
     pub fn discard(&self, start: usize, len: usize) -> io::Result<()> {
         self.check(start, len)?;
         if len == 0 {
+            return Ok(());
+        }
+        if let Some(fd) = &self.memfd {
+            let end = start.checked_add(len).filter(|&e| e <= self.shared_len);
+            let (Some(_), Ok(off), Ok(n)) = (end, libc::off_t::try_from(start), libc::off_t::try_from(len)) else {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "range outside the shared part"));
+            };
+            // SAFETY: plain system call on our own descriptor; the range is
+            // inside the file (checked above) and zeroing it is what the
+            // caller asked for.
+            let r = unsafe {
+                libc::fallocate(fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off, n)
+            };
+            if r != 0 {
+                return Err(io::Error::last_os_error());
+            }
             return Ok(());
         }
         // SAFETY: the range was checked to lie inside our own private
@@ -211,5 +293,25 @@ mod tests {
         assert_eq!(b[0], 0xab);
         assert!(m.discard(1, page).is_err());
         assert!(m.discard(0, 17 * page).is_err());
+    }
+
+    #[test]
+    fn shared_discard_punches_a_hole() {
+        let page = page_size();
+        let m = Mmap::reserve_shared(32 * page, 16 * page).unwrap();
+        assert!(m.memfd.is_some());
+        m.make_accessible(0, 16 * page).unwrap();
+        m.fill(0, 0xab, 16 * page);
+        assert_eq!(m.resident_pages(0, 16 * page).unwrap(), 16);
+        m.discard(4 * page, 8 * page).unwrap();
+        assert_eq!(m.resident_pages(4 * page, 8 * page).unwrap(), 0);
+        let mut b = [1u8; 3];
+        m.read(4 * page, &mut b[..1]);
+        m.read(12 * page - 1, &mut b[1..2]);
+        m.read(12 * page, &mut b[2..]);
+        assert_eq!(b, [0, 0, 0xab]);
+        // The guard past the shared part is not the memfd's.
+        assert!(m.discard(16 * page, page).is_err());
+        assert!(Mmap::reserve_shared(page, 2 * page).is_err());
     }
 }

@@ -4,6 +4,7 @@
 pub mod enter;
 pub mod mmap;
 pub mod registry;
+pub mod remap;
 pub mod signals;
 pub mod stack;
 pub mod tls;

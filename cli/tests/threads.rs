@@ -1,0 +1,109 @@
+//! Threads from C: testsuite/threads/host.c drives several instances that
+//! share one memory from several pthreads (atomic increments, wait/notify)
+//! while another thread discards pages; it must print "threads: ok".
+//!
+//! The modules are compiled by the `wasm2o` built with this test; the host is
+//! linked with `cc` against the runtime staticlib of the same build. Without
+//! `cc` the test fails (it never skips).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_wasm2o");
+
+/// The runtime staticlib of this build. Cargo builds it beside the rlib as
+/// `deps/libwasm2o_runtime-HASH.a` (it only copies it to the profile
+/// directory when the runtime package itself is built), so take the newest of
+/// those and the copy.
+fn runtime_staticlib() -> PathBuf {
+    let profile = Path::new(EXE).parent().expect("wasm2o has a directory");
+    let mut candidates = vec![profile.join("libwasm2o_runtime.a")];
+    if let Ok(rd) = std::fs::read_dir(profile.join("deps")) {
+        candidates.extend(rd.flatten().map(|e| e.path()).filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libwasm2o_runtime-") && n.ends_with(".a"))
+        }));
+    }
+    candidates
+        .into_iter()
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libwasm2o_runtime.a of this build")
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn shared_memory_across_pthreads_with_concurrent_discard() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let src = root.join("testsuite/threads");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("threads-c");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+
+    for m in ["owner", "worker"] {
+        run(
+            Command::new(EXE)
+                .arg("compile")
+                .arg(src.join(format!("{m}.wat")))
+                .arg("-o")
+                .arg(dir.join(format!("{m}.o")))
+                .arg("--header")
+                .arg(dir.join(format!("{m}.h")))
+                .args(["--prefix", m]),
+            &format!("wasm2o compile {m}.wat"),
+        );
+    }
+    let exe = dir.join("threads-host");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    run(
+        Command::new(&cc)
+            .args(["-O2", "-Wall", "-Werror", "-pthread"])
+            .arg("-I")
+            .arg(root.join("runtime-support/include"))
+            .arg("-I")
+            .arg(&dir)
+            .arg(src.join("host.c"))
+            .arg(dir.join("owner.o"))
+            .arg(dir.join("worker.o"))
+            .arg(runtime_staticlib())
+            .args(["-lpthread", "-ldl", "-lm", "-o"])
+            .arg(&exe),
+        "cc host.c",
+    );
+
+    // A lost wake-up would hang the host: give it a deadline.
+    let mut child = Command::new(&exe)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the host");
+    let start = Instant::now();
+    while child.try_wait().expect("wait for the host").is_none() {
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the threads host hung (lost wake-up?)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("host output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout == "threads: ok\n",
+        "host failed ({}):\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
