@@ -170,7 +170,7 @@ fn translate_access(cx: &mut FuncCx<'_, '_, '_, '_>, kind: Kind, ty: ir::Type, w
         4 => types::I32,
         _ => types::I64,
     };
-    let flags = heap_flags();
+    let flags = heap_flags(cx, mem);
     let narrow = |cx: &mut FuncCx<'_, '_, '_, '_>, v: Value| {
         if access == ty {
             v

@@ -3,7 +3,7 @@
 //! check). Results after the first come back through stack-slot
 //! out-pointers (see the calling convention in `abi`).
 
-use super::{clif_trap, clif_type, FuncCx, PTR};
+use super::{clif_trap, clif_type, FuncCx, Region, PTR};
 use crate::abi::{self, TrapCode};
 use crate::desc::FuncType;
 use crate::Error;
@@ -89,8 +89,9 @@ fn call_through(
     ctx: Value,
     slots: &[(ir::StackSlot, ir::Type)],
 ) {
-    let limit = cx.builder.ins().load(PTR, MemFlagsData::trusted(), cx.vmctx, abi::VMCTX_STACK_LIMIT as i32);
-    cx.builder.ins().store(MemFlagsData::trusted(), limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
+    let flags = cx.trusted_in(Region::StackLimit);
+    let limit = cx.builder.ins().load(PTR, flags, cx.vmctx, abi::VMCTX_STACK_LIMIT as i32);
+    cx.builder.ins().store(flags, limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
     let sig = cx.make_sig_ref(type_index);
     let args = call_args(cx, ctx, ty, slots);
     let call = cx.builder.ins().call_indirect(sig, callee, &args);
@@ -108,12 +109,13 @@ fn translate_call_indirect(cx: &mut FuncCx<'_, '_, '_, '_>, type_index: u32, tab
     let type_ids = cx.load_vmctx_readonly(abi::VMCTX_TYPE_IDS);
     let flags = MemFlagsData::trusted().with_readonly().with_can_move();
     let expected = cx.builder.ins().load(types::I32, flags, type_ids, (type_index * 4) as i32);
-    let actual = cx.builder.ins().load(types::I32, MemFlagsData::trusted(), elem, abi::VMFUNCREF_TYPE_ID as i32);
+    let funcref_flags = cx.trusted_in(Region::FuncRefs).with_readonly();
+    let actual = cx.builder.ins().load(types::I32, funcref_flags, elem, abi::VMFUNCREF_TYPE_ID as i32);
     let mismatch = cx.builder.ins().icmp(IntCC::NotEqual, expected, actual);
     cx.builder.ins().trapnz(mismatch, clif_trap(TrapCode::IndirectCallTypeMismatch));
 
-    let callee = cx.builder.ins().load(PTR, MemFlagsData::trusted(), elem, abi::VMFUNCREF_FN as i32);
-    let ctx = cx.builder.ins().load(PTR, MemFlagsData::trusted(), elem, abi::VMFUNCREF_VMCTX as i32);
+    let callee = cx.builder.ins().load(PTR, funcref_flags, elem, abi::VMFUNCREF_FN as i32);
+    let ctx = cx.builder.ins().load(PTR, funcref_flags, elem, abi::VMFUNCREF_VMCTX as i32);
     let slots = make_result_slots(cx, &ty);
     call_through(cx, type_index, &ty, callee, ctx, &slots);
 }

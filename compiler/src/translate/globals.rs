@@ -3,10 +3,10 @@
 //! Immutable globals defined with a numeric constant are folded into
 //! constants; every other global is a load or store through its cell pointer.
 
-use super::{clif_type, FuncCx};
+use super::{clif_type, FuncCx, Region};
 use crate::desc::ConstExpr;
 use crate::Error;
-use cranelift_codegen::ir::{immediates::Ieee32, immediates::Ieee64, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{immediates::Ieee32, immediates::Ieee64, InstBuilder, Value};
 use wasmparser::Operator;
 
 pub(super) fn translate_variable(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
@@ -33,7 +33,8 @@ pub(super) fn translate_variable(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<
         Operator::GlobalSet { global_index } => {
             let v = cx.pop1();
             let cell = global_cell(cx, global_index);
-            cx.builder.ins().store(MemFlagsData::trusted(), v, cell, 0);
+            let flags = cx.trusted_in(Region::Globals);
+            cx.builder.ins().store(flags, v, cell, 0);
         }
         _ => unreachable!("not a variable operator: {op:?}"),
     }
@@ -60,7 +61,7 @@ fn translate_global_get(cx: &mut FuncCx<'_, '_, '_, '_>, index: u32) -> Value {
     let ty = clif_type(g.ty.ty);
     let mutable = g.ty.mutable;
     let cell = global_cell(cx, index);
-    let mut flags = MemFlagsData::trusted();
+    let mut flags = cx.trusted_in(Region::Globals);
     if !mutable {
         flags = flags.with_readonly().with_can_move();
     }

@@ -9,7 +9,7 @@
 //! `--bounds-checks always`) is checked explicitly against the live length,
 //! with overflow-free arithmetic, before it is made.
 
-use super::{clif_trap, FuncCx};
+use super::{clif_trap, FuncCx, Region};
 use crate::abi::{self, builtins, TrapCode};
 use crate::memctl::Intrinsic;
 use crate::BoundsChecks;
@@ -197,15 +197,18 @@ fn memory_base(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
 fn memory_length(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
     let off = cx.env.layout.memory(mem) + abi::VMCTX_MEMORY_DEF;
     let def = cx.load_vmctx_readonly(off);
-    cx.builder.ins().load(types::I64, MemFlagsData::trusted(), def, abi::VMMEMORY_DEF_LENGTH as i32)
+    let flags = cx.trusted_in(Region::MemoryLength(mem));
+    cx.builder.ins().load(types::I64, flags, def, abi::VMMEMORY_DEF_LENGTH as i32)
 }
 
 /// Flags of a guest memory access: little-endian, may fault (a fault is a
 /// heap trap at this instruction).
-pub(super) fn heap_flags() -> MemFlagsData {
+pub(super) fn heap_flags(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> MemFlagsData {
+    let region = cx.region(Region::Heap(mem));
     MemFlagsData::new()
         .with_endianness(ir::Endianness::Little)
         .with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))
+        .with_alias_region(Some(region))
 }
 
 /// Computes the native address of an access of `size` bytes at
@@ -272,7 +275,7 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
         Load::Extend(_, n, _) => n,
     };
     let (addr, off) = heap_address(cx, memarg, index, size, false);
-    let mut flags = heap_flags();
+    let mut flags = heap_flags(cx, memory_index(memarg));
     if cx.env.module.info.memories[memory_index(memarg) as usize].control.immutable {
         // Nothing writes an immutable memory after instantiation, so its
         // loads can be merged across calls and stores.
@@ -298,7 +301,7 @@ fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Opt
     let (index, value) = cx.pop2();
     let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);
     let (addr, off) = heap_address(cx, memarg, index, size, false);
-    let flags = heap_flags();
+    let flags = heap_flags(cx, memory_index(memarg));
     let ins = cx.builder.ins();
     match narrow {
         None => ins.store(flags, value, addr, off),

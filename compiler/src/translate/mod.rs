@@ -254,6 +254,23 @@ pub struct FuncCx<'a, 'e, 'm, 'w> {
     pub offset: u64,
 }
 
+/// Disjoint kinds of memory state (see `FuncCx::region`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// The bytes of linear memory N.
+    Heap(u32),
+    /// `VMMemoryDef::length` of memory N.
+    MemoryLength(u32),
+    /// Global cells.
+    Globals,
+    /// Table definitions and elements.
+    Tables,
+    /// The stack-limit word at the start of every vmctx / caller object.
+    StackLimit,
+    /// `VMFuncRef` entries (written only at instantiation).
+    FuncRefs,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum FuncKey {
     Defined(u32),
@@ -361,6 +378,26 @@ impl FuncCx<'_, '_, '_, '_> {
     pub fn load_vmctx_readonly(&mut self, offset: u32) -> Value {
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
         self.builder.ins().load(PTR, flags, self.vmctx, offset as i32)
+    }
+
+    /// The alias region of a kind of state, so Cranelift's alias analysis
+    /// knows, e.g., that a store to linear memory cannot change a global.
+    pub fn region(&mut self, r: Region) -> ir::AliasRegion {
+        let (user_id, description) = match r {
+            Region::Heap(m) => (m, format!("memory {m}")),
+            Region::MemoryLength(m) => (0x4000_0000 | m, format!("memory {m} length")),
+            Region::Globals => (0x1000_0000, "globals".to_string()),
+            Region::Tables => (0x2000_0000, "tables".to_string()),
+            Region::StackLimit => (0x3000_0000, "stack limit".to_string()),
+            Region::FuncRefs => (0x3000_0001, "funcrefs".to_string()),
+        };
+        self.builder.func.dfg.alias_regions.insert(ir::AliasRegionData { user_id, description: description.into() })
+    }
+
+    /// Trusted (non-trapping, aligned) flags in region `r`.
+    pub fn trusted_in(&mut self, r: Region) -> MemFlagsData {
+        let region = self.region(r);
+        MemFlagsData::trusted().with_alias_region(Some(region))
     }
 
     pub fn iconst_ptr(&mut self, v: u64) -> Value {

@@ -2,10 +2,10 @@
 //! the live length), grow/fill/copy/init/elem.drop through runtime
 //! builtins, and ref.null / ref.is_null / ref.func.
 
-use super::{clif_trap, FuncCx, PTR};
+use super::{clif_trap, FuncCx, Region, PTR};
 use crate::abi::{self, builtins, TrapCode};
 use crate::Error;
-use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Value};
 use wasmparser::Operator;
 
 pub(super) fn translate_table(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
@@ -18,11 +18,13 @@ pub(super) fn translate_table(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>
         Operator::TableSet { table } => {
             let (index, value) = cx.pop2();
             let addr = table_element_addr(cx, table, index, TrapCode::TableOutOfBounds);
-            cx.builder.ins().store(MemFlagsData::trusted(), value, addr, 0);
+            let flags = cx.trusted_in(Region::Tables);
+            cx.builder.ins().store(flags, value, addr, 0);
         }
         Operator::TableSize { table } => {
             let def = table_def(cx, table);
-            let len = cx.builder.ins().load(types::I64, MemFlagsData::trusted(), def, abi::VMTABLE_DEF_LENGTH as i32);
+            let flags = cx.trusted_in(Region::Tables);
+            let len = cx.builder.ins().load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
             let v = narrow_index(cx, table, len);
             cx.push(v);
         }
@@ -120,11 +122,13 @@ fn table_def(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32) -> Value {
 /// Address of element `index` of `table`, trapping with `oob` past the end.
 fn table_element_addr(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32, index: Value, oob: TrapCode) -> Value {
     let def = table_def(cx, table);
-    let len = cx.builder.ins().load(types::I64, MemFlagsData::trusted(), def, abi::VMTABLE_DEF_LENGTH as i32);
+    let flags = cx.trusted_in(Region::Tables);
+    let len = cx.builder.ins().load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
     let index = widen_index(cx, table, index);
     let out = cx.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     cx.builder.ins().trapnz(out, clif_trap(oob));
-    let elements = cx.builder.ins().load(PTR, MemFlagsData::trusted(), def, abi::VMTABLE_DEF_ELEMENTS as i32);
+    let flags = cx.trusted_in(Region::Tables);
+    let elements = cx.builder.ins().load(PTR, flags, def, abi::VMTABLE_DEF_ELEMENTS as i32);
     let scaled = cx.builder.ins().ishl_imm_u(index, 3);
     cx.builder.ins().iadd(elements, scaled)
 }
@@ -132,5 +136,6 @@ fn table_element_addr(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32, index: Value,
 /// Loads element `index` of `table` (0 = null).
 pub(super) fn load_table_element(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32, index: Value, oob: TrapCode) -> Value {
     let addr = table_element_addr(cx, table, index, oob);
-    cx.builder.ins().load(PTR, MemFlagsData::trusted(), addr, 0)
+    let flags = cx.trusted_in(Region::Tables);
+    cx.builder.ins().load(PTR, flags, addr, 0)
 }
