@@ -170,7 +170,8 @@ fn objects_are_what_a_linker_expects() {
 #[test]
 fn macho_objects_carry_a_minimum_os_version() {
     use object::macho;
-    use object::read::macho::{MachHeader, MachHeader64};
+    use object::macho::MachHeader64;
+    use object::read::macho::MachHeader;
     for t in TARGETS.iter().filter(|t| t.format == ObjectFormat::MachO) {
         let (bytes, _) = build(t, 1);
         let header = MachHeader64::<object::Endianness>::parse(&*bytes, 0).expect("Mach-O header");

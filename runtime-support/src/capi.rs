@@ -208,7 +208,7 @@ pub unsafe extern "C" fn wasm2o_instance_new(
     // SAFETY: `out` is non-null (checked) and writable (contract).
     unsafe { *out = std::ptr::null_mut() };
     // SAFETY: the module comes from a linked object (contract).
-    let module = match unsafe { Module::from_raw(module) } {
+    let module = match unsafe { Module::from_raw_cached(module) } {
         Ok(m) => m,
         Err(e) => {
             set_error(&e);

@@ -94,6 +94,7 @@ pub(crate) fn map_fd(
             max_prot: p,
             host_max,
             grant: None,
+            size: remap::regular_file_size(fd),
         })
     };
     match mapping::map_file(mem, addr, len, prot, file_offset, resolve) {
@@ -292,6 +293,7 @@ impl Grants {
             max_prot: grant.max_prot,
             host_max: grant.max_prot,
             grant: Some(handle),
+            size: remap::regular_file_size(grant.fd.as_raw_fd()),
         })
     }
 }

@@ -455,8 +455,21 @@ impl InstanceInner {
         // (its memory is not sealed yet); an importer's may not. Per
         // segment: bounds first, then protection.
         let n_imported = info.num_imported(ExternKind::Memory);
+        // Memories with a data image get it mapped copy-on-write, and their
+        // segments (which cannot trap, see `image`) are not copied.
+        let imaged: Vec<bool> = (0..self.memories.len())
+            .map(|i| {
+                self.module
+                    .memory_image(i as u32)
+                    .is_some_and(|img| crate::image::apply(&self.memories[i].inner, img))
+            })
+            .collect();
         for (i, seg) in info.datas.iter().enumerate() {
             if let SegmentMode::Active { index, offset } = &seg.mode {
+                if imaged.get(*index as usize) == Some(&true) {
+                    self.data_drop(i as u32);
+                    continue;
+                }
                 let mem = self
                     .memories
                     .get(*index as usize)
@@ -465,13 +478,38 @@ impl InstanceInner {
                 let defined = *index >= n_imported;
                 let bytes = self.module.data(seg.data_offset, seg.len);
                 // A virtual memory's segments map the pages they touch.
-                crate::mapping::map_for_segment(&mem.inner, off, bytes.len() as u64)
-                    .and_then(|()| mem.inner.write(off, bytes, defined))
-                    .map_err(|t| InstantiateError::Trap(t.into_trap(Some(*index))))?;
+                let r = crate::mapping::map_for_segment(&mem.inner, off, bytes.len() as u64)
+                    .and_then(|()| mem.inner.write(off, bytes, defined));
+                if let Err(t) = r {
+                    self.unwind_images(&imaged, i);
+                    return Err(InstantiateError::Trap(t.into_trap(Some(*index))));
+                }
                 self.data_drop(i as u32);
             }
         }
         Ok(())
+    }
+
+    /// Segment `failed` trapped: the memories that got their whole image
+    /// must hold only the segments before it (functions of the failed
+    /// instance may still run through an imported table and read them).
+    /// Rare, so it rewrites the image ranges: zeros, then those segments
+    /// again (the memories are not sealed yet).
+    fn unwind_images(&self, imaged: &[bool], failed: usize) {
+        for m in (0..imaged.len()).filter(|&m| imaged[m]) {
+            let (mem, img) = (&self.memories[m].inner, self.module.memory_image(m as u32));
+            for &(s, e) in img.expect("an applied image").ranges() {
+                mem.map.fill(s as usize, 0, (e - s) as usize);
+            }
+            for seg in &self.module.info().datas[..failed] {
+                if let SegmentMode::Active { index, offset } = &seg.mode {
+                    // Constant and in bounds: the image's conditions.
+                    if let (true, Ok(off)) = (*index as usize == m, self.offset(offset, mem.ty.memory64)) {
+                        mem.map.write(off as usize, self.module.data(seg.data_offset, seg.len));
+                    }
+                }
+            }
+        }
     }
 
     fn offset(&self, expr: &ConstExpr, is64: bool) -> Result<u64, InstantiateError> {

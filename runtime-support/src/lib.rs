@@ -18,6 +18,7 @@ mod capi_memctl;
 mod func;
 mod global;
 mod host_map;
+mod image;
 mod instance;
 mod mapping;
 mod memory;
@@ -53,5 +54,7 @@ pub fn init() {
 mod tests;
 #[cfg(test)]
 mod tests_host_map;
+#[cfg(test)]
+mod tests_image;
 #[cfg(test)]
 mod tests_memory_control;

@@ -59,6 +59,9 @@ pub(crate) struct FileSource {
     /// Ceiling for the host's `protect` (what the descriptor allows).
     pub host_max: Prot,
     pub grant: Option<u32>,
+    /// The file's size if it is a regular file (`fstat` when mapped):
+    /// host pages wholly past it fault.
+    pub size: Option<u64>,
 }
 
 /// Who asks: the guest's `protect` is capped by a mapping's `max_prot`,
@@ -81,6 +84,9 @@ pub(crate) struct Control {
     /// Whether any page was ever file-backed (host copies then run under
     /// fault catching: a page past the end of a file raises SIGBUS).
     files: AtomicBool,
+    /// Whether any page was ever mapped from the module's data image
+    /// (discard must then look at the page map).
+    images: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -105,6 +111,7 @@ impl Control {
             is_virtual,
             active: AtomicBool::new(is_virtual),
             files: AtomicBool::new(false),
+            images: AtomicBool::new(false),
         }
     }
 
@@ -120,6 +127,27 @@ impl Control {
 
     pub(crate) fn has_files(&self) -> bool {
         self.files.load(Ordering::Acquire)
+    }
+
+    /// Records pages `[a, b)` of a plain memory's read-write part as
+    /// mapped from the module's data image (by `image::apply`, before
+    /// anything else can touch the memory). They are read-write like the
+    /// default state, so accesses need no look-up (`active` stays as it
+    /// is); only discard, `unmap` and file mappings care.
+    pub(crate) fn record_image(&self, a: u64, b: u64) {
+        if a >= b {
+            return;
+        }
+        let mut st = self.lock();
+        let id = st.next_id;
+        st.next_id += 1;
+        let new = PageState {
+            backing: Backing::Image,
+            ..PageState::anonymous(Prot::ReadWrite, id)
+        };
+        st.map.set(a, b, Some(new));
+        self.sync_charge(&mut st);
+        self.images.store(true, Ordering::Release);
     }
 
     /// Kernel mappings the memory's pages cost, and its budget.
@@ -158,16 +186,17 @@ impl Control {
         };
         let dflt = self.default_state();
         let st = self.lock();
-        for (s, _, ps) in st.map.pieces(offset / P, end.div_ceil(P)) {
-            let ok = ps.or(dflt).is_some_and(|p| {
-                if write {
-                    p.prot.writable()
-                } else {
-                    p.prot.readable()
-                }
-            });
-            if !ok {
-                let at = offset.max(s * P);
+        for (s, e, ps) in st.map.pieces(offset / P, end.div_ceil(P)) {
+            let at = offset.max(s * P);
+            let denied = match ps.or(dflt) {
+                None => Some(at),
+                Some(p) if !(if write { p.prot.writable() } else { p.prot.readable() }) => Some(at),
+                // Host pages wholly past the end of a mapped file fault:
+                // deny them before anything is written.
+                Some(p) if end.min(e * P) > p.eof() => Some(at.max(p.eof())),
+                Some(_) => None,
+            };
+            if let Some(at) = denied {
                 return Err(trap(
                     memory_base,
                     TrapCode::MemoryAccessDenied,
@@ -177,20 +206,6 @@ impl Control {
             }
         }
         Ok(())
-    }
-
-    /// Whether any page of `[offset, offset+len)` is file-backed (discard
-    /// must then write zeros: `MADV_DONTNEED` would bring back the file).
-    pub(crate) fn any_file(&self, offset: u64, len: u64) -> bool {
-        if len == 0 || !self.has_files() {
-            return false;
-        }
-        let end = offset.saturating_add(len).div_ceil(P);
-        let st = self.lock();
-        end <= st.map.pages()
-            && st
-                .map
-                .any(offset / P, end, |s| s.is_some_and(|p| p.is_file()))
     }
 
     /// Runs a host-side copy `f` of guest memory, catching faults when
@@ -210,6 +225,12 @@ impl Control {
             memory_base,
             reason: None,
         })
+    }
+
+    /// Whether discard must consult the page map: some page may be
+    /// file-backed or mapped from the data image.
+    pub(crate) fn has_mapped_pages(&self) -> bool {
+        self.has_files() || self.images.load(Ordering::Acquire)
     }
 
     /// Whether the memory (and the process) can afford `after` kernel
@@ -274,8 +295,8 @@ impl Control {
     /// After a failed `mmap(MAP_FIXED)` over `[a, b)`: Linux 6.12 and later
     /// keep the old pages; older kernels may have unmapped them, leaving a
     /// hole. Fill a hole with what the page map says (anonymous pages come
-    /// back zeroed, file pages as the default state, which the page map
-    /// then records), or stop the process if even that fails.
+    /// back zeroed, file and image pages as the default state, which the
+    /// page map then records), or stop the process if even that fails.
     fn roll_back(&self, mem: &MemoryInner, st: &mut State, a: u64, b: u64) {
         let (start, len) = ((a * P) as usize, ((b - a) * P) as usize);
         // Unmapped pages of the reservation are PROT_NONE mappings, not
@@ -284,7 +305,7 @@ impl Control {
             return;
         }
         for (s, e, ps) in st.map.pieces(a, b) {
-            let keep = ps.filter(|p| !p.is_file());
+            let keep = ps.filter(|p| p.backing == Backing::Anonymous);
             let (s0, l) = ((s * P) as usize, ((e - s) * P) as usize);
             remap::replace_or_abort(&mem.map, s0, l, self.fill_of(keep));
             st.map.set(s, e, keep);
@@ -407,6 +428,15 @@ pub(crate) fn map_file(
         return Err(refuse(mem, refused::ALREADY_MAPPED));
     }
     let src = resolve(prot).map_err(|r| refuse(mem, r))?;
+    // Host pages wholly past the end of the file (as it is now) fault;
+    // the tail of the last partial one reads as zeros.
+    let hp = crate::sys::mmap::page_size() as u64;
+    let eof = match src.size {
+        Some(n) if n.saturating_sub(file_offset).div_ceil(hp) * hp < size => {
+            addr + n.saturating_sub(file_offset).div_ceil(hp) * hp
+        }
+        _ => u64::MAX,
+    };
     let id = st.next_id;
     st.next_id += 1;
     let new = Some(PageState {
@@ -416,6 +446,7 @@ pub(crate) fn map_file(
         backing: Backing::File {
             shared: src.shared,
             grant: src.grant,
+            eof,
         },
         id,
     });
@@ -530,6 +561,38 @@ pub(crate) fn map_for_segment(mem: &MemoryInner, offset: u64, len: u64) -> Resul
             )
         {
             return Err(refuse(mem, refused::OUT_OF_RESOURCES));
+        }
+    }
+    Ok(())
+}
+
+/// `memory.discard` of `[addr, addr+size)` (checks done) in a memory that
+/// may have file or image pages, piece by piece: anonymous pages are
+/// given back with `MADV_DONTNEED`; file pages get zeros written, as fill
+/// would (`MADV_DONTNEED` would bring the file back, or not zero a shared
+/// one); data-image pages get fresh anonymous pages mapped over them
+/// (`MADV_DONTNEED` would bring the image back), after which they are in
+/// the default state. Never fails for resource reasons: a refused mapping
+/// falls back to writing zeros.
+pub(crate) fn discard_mapped(mem: &MemoryInner, addr: u64, size: u64) -> Result<(), RuntimeTrap> {
+    let c = &mem.ctl;
+    let base = mem.data_ptr() as usize;
+    let mut st = c.lock();
+    for (s, e, ps) in st.map.pieces(addr / P, (addr + size) / P) {
+        let (off, len) = ((s * P) as usize, ((e - s) * P) as usize);
+        match ps.map(|p| p.backing) {
+            Some(Backing::File { .. }) => c.host_copy(base, || mem.map.fill(off, 0, len))?,
+            Some(Backing::Image) => {
+                let fill = Fill::Anonymous(Prot::ReadWrite.to_libc());
+                if !c.replace(mem, &mut st, s, e, None, fill) {
+                    mem.map.fill(off, 0, len);
+                }
+            }
+            _ => {
+                if mem.map.discard(off, len).is_err() {
+                    mem.map.fill(off, 0, len);
+                }
+            }
         }
     }
     Ok(())

@@ -56,6 +56,11 @@ const MAX_PAGES32: u64 = 1 << 16;
 /// loads and stores; the runtime's own accesses (bulk operations, host
 /// reads and writes, discard) check `ro_base`/`rw_base` first.
 ///
+/// Pages holding a large data segment may be private (copy-on-write)
+/// mappings of the module's data image rather than anonymous pages (see
+/// `image`); they take the same protections, and discard replaces them
+/// (`mapping::discard_mapped`).
+///
 /// A memory is created with its read-only prefix writable; it is *sealed*
 /// (prefix made `PROT_READ`, or for an `immutable` memory everything) by
 /// [`Memory::new`] at once, or by instantiation once the defining module's
@@ -197,10 +202,10 @@ impl MemoryInner {
         // Virtual memories and host mappings: every page must be writable.
         self.ctl.check_access(self.data_ptr() as usize, addr, size, true)?;
         let len = size as usize;
-        // File pages: MADV_DONTNEED would bring the file back (private) or
-        // not zero at all (shared), so write the zeros, as fill would.
-        if self.ctl.any_file(addr, size) {
-            return self.ctl.host_copy(self.data_ptr() as usize, || self.map.fill(off, 0, len));
+        // File and data-image pages: MADV_DONTNEED would bring their
+        // contents back (see `mapping::discard_mapped`).
+        if self.ctl.has_mapped_pages() {
+            return crate::mapping::discard_mapped(self, addr, size);
         }
         if self.map.discard(off, len).is_err() {
             self.map.fill(off, 0, len);

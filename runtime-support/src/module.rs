@@ -1,6 +1,7 @@
 //! A compiled module: the descriptor an object exports, decoded once.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::abi::{self, RawModule};
 use crate::desc::{ExternKind, ModuleInfo};
@@ -17,6 +18,9 @@ pub struct Module {
     data: &'static [u8],
     /// Canonical signature id of every type index (`vmctx[VMCTX_TYPE_IDS]`).
     type_ids: Box<[u32]>,
+    /// Copy-on-write data image of every memory (`None`: copy the
+    /// segments), built on first instantiation (see `image`).
+    images: OnceLock<Vec<Option<crate::image::MemoryImage>>>,
 }
 
 impl std::fmt::Debug for Module {
@@ -103,7 +107,28 @@ impl Module {
             data,
             type_ids,
             info,
+            images: OnceLock::new(),
         }))
+    }
+
+    /// [`Module::from_raw`] decoded once per descriptor for the process
+    /// (the C API's path): every instance of a descriptor shares one
+    /// `Module`, so its data images are built once. Failures are not
+    /// cached.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::from_raw`].
+    pub(crate) unsafe fn from_raw_cached(raw: *const RawModule) -> Result<Arc<Module>, String> {
+        static CACHE: Mutex<BTreeMap<usize, Arc<Module>>> = Mutex::new(BTreeMap::new());
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = cache.get(&(raw as usize)) {
+            return Ok(m.clone());
+        }
+        // SAFETY: caller contract.
+        let m = unsafe { Module::from_raw(raw) }?;
+        cache.insert(raw as usize, m.clone());
+        Ok(m)
     }
 
     pub fn info(&self) -> &ModuleInfo {
@@ -129,6 +154,18 @@ impl Module {
 
     pub(crate) fn data(&self, offset: u64, len: u64) -> &[u8] {
         &self.data[offset as usize..(offset + len) as usize]
+    }
+
+    /// Memory `index`'s data image, built for every memory on the first
+    /// call (one memfd per qualifying memory, for the process's lifetime).
+    pub(crate) fn memory_image(&self, index: u32) -> Option<&crate::image::MemoryImage> {
+        let data = self.data;
+        self.images
+            .get_or_init(|| {
+                crate::image::build_all(&self.info, |off, len| &data[off as usize..(off + len) as usize])
+            })
+            .get(index as usize)?
+            .as_ref()
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {

@@ -1,6 +1,6 @@
 //! The page map of a memory: the state of every 64 KiB page (unmapped,
-//! none, read, read-write; anonymous or file-backed, and under which
-//! ceiling), kept as an interval map of runs so that a 16 GiB virtual
+//! none, read, read-write; anonymous, file-backed or data image, and under
+//! which ceiling), kept as an interval map of runs so that a 16 GiB virtual
 //! memory costs nothing until pages are mapped.
 //!
 //! Pages without an entry are in the memory's *default* state: unmapped in
@@ -53,8 +53,19 @@ pub enum Backing {
     /// Private anonymous memory (zero-filled when mapped).
     Anonymous,
     /// A file or shared buffer, mapped by the host (`grant: None`) or by
-    /// the guest's `map_handle` of grant `grant`.
-    File { shared: bool, grant: Option<u32> },
+    /// the guest's `map_handle` of grant `grant`. `eof`: the memory
+    /// address of the first host page wholly past the end of the file
+    /// when it was mapped (`u64::MAX`: none in the mapping); those pages
+    /// fault, so the runtime's own accesses are denied there up front.
+    File {
+        shared: bool,
+        grant: Option<u32>,
+        eof: u64,
+    },
+    /// The module's data image, mapped copy-on-write at instantiation
+    /// (see `image`): `MADV_DONTNEED` would bring the image back, so
+    /// discard maps fresh anonymous pages over it.
+    Image,
 }
 
 /// The state of a mapped page.
@@ -89,6 +100,15 @@ impl PageState {
     pub fn is_file(&self) -> bool {
         matches!(self.backing, Backing::File { .. })
     }
+
+    /// The first memory address of the run whose host page lies wholly
+    /// past the end of its file (`u64::MAX`: none).
+    pub fn eof(&self) -> u64 {
+        match self.backing {
+            Backing::File { eof, .. } => eof,
+            _ => u64::MAX,
+        }
+    }
 }
 
 /// A piece of `[a, b)`: pages `[start, end)` in one state (`None` = the
@@ -117,6 +137,7 @@ impl PageMap {
         }
     }
 
+    #[cfg(test)]
     pub fn pages(&self) -> u64 {
         self.pages
     }
@@ -325,6 +346,7 @@ mod tests {
                     backing: Backing::File {
                         shared: true,
                         grant: Some(1),
+                        eof: u64::MAX,
                     },
                     ..PageState::anonymous(Prot::None, 7)
                 }),

@@ -6,7 +6,8 @@
 # linked with aarch64-linux-gnu-gcc, and the program's output compared with
 # examples/demo/expected-output.txt (the same file the native demo checks).
 #
-# Environment: WASM2O (default target/release/wasm2o), WASM2O_CROSS_CC
+# Environment: CARGO_TARGET_DIR (default target), WASM2O (default
+# $CARGO_TARGET_DIR/release/wasm2o), WASM2O_CROSS_CC
 # (default aarch64-linux-gnu-gcc), WASM2O_CROSS_RUNNER (default
 # qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib:
 # the cross toolchain's C library, see cli/src/wast/cross.rs for why).
@@ -14,8 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 triple=aarch64-unknown-linux-gnu
-wasm2o=${WASM2O:-target/release/wasm2o}
-runtime=target/$triple/release/libwasm2o_runtime.a
+target_dir=${CARGO_TARGET_DIR:-target}
+wasm2o=${WASM2O:-$target_dir/release/wasm2o}
+runtime=$target_dir/$triple/release/libwasm2o_runtime.a
 cc=${WASM2O_CROSS_CC:-aarch64-linux-gnu-gcc}
 read -r -a runner <<<"${WASM2O_CROSS_RUNNER:-qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib}"
 out=build/cross/$triple/demo

@@ -14,12 +14,12 @@
 #
 # Nothing here runs the result: this machine cannot run macOS code.
 #
-# Environment: WASM2O (default target/release/wasm2o), CLANG (default
+# Environment: WASM2O (default ${CARGO_TARGET_DIR:-target}/release/wasm2o), CLANG (default
 # clang-16), LD64 (default ld64.lld-16).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-wasm2o=${WASM2O:-target/release/wasm2o}
+wasm2o=${WASM2O:-${CARGO_TARGET_DIR:-target}/release/wasm2o}
 clang=${CLANG:-clang-16}
 ld64=${LD64:-ld64.lld-16}
 for tool in "$clang" "$ld64"; do

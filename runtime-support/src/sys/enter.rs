@@ -14,13 +14,50 @@
 
 use super::tls::{self, JmpBuf, TrapRecord};
 
+// Symbol syntax differs between object formats; the instructions do not.
+// ELF: `.type`/`.size` and `.L` local labels. Mach-O: C symbols carry a
+// leading `_`, there is no `.type`/`.size`, and local labels start with
+// `L` (anything else would be an atom boundary under
+// `.subsections_via_symbols`). On ELF these expand to exactly the text the
+// trampolines always had. (The Mach-O spelling is assembled by nothing
+// here yet: docs/cross.md.)
+#[cfg(not(target_vendor = "apple"))]
+macro_rules! asm_fn {
+    (start $name:literal, $kind:literal) => {
+        concat!(".globl ", $name, "\n.type ", $name, ",", $kind, "\n")
+    };
+    (label $name:literal) => {
+        concat!($name, ":")
+    };
+    (end $name:literal) => {
+        concat!(".size ", $name, ", .-", $name)
+    };
+    (local $name:literal) => {
+        concat!(".L", $name)
+    };
+}
+#[cfg(target_vendor = "apple")]
+macro_rules! asm_fn {
+    (start $name:literal, $kind:literal) => {
+        concat!(".globl _", $name, "\n")
+    };
+    (label $name:literal) => {
+        concat!("_", $name, ":")
+    };
+    (end $name:literal) => {
+        ""
+    };
+    (local $name:literal) => {
+        concat!("L", $name)
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".text",
-    ".globl wasm2o_rt_enter",
-    ".type wasm2o_rt_enter,@function",
+    asm_fn!(start "wasm2o_rt_enter", "@function"),
     ".p2align 4",
-    "wasm2o_rt_enter:",
+    asm_fn!(label "wasm2o_rt_enter"),
     ".cfi_startproc",
     "push rbp",
     ".cfi_def_cfa_offset 16",
@@ -35,14 +72,14 @@ core::arch::global_asm!(
     // Keep the stack 16-byte aligned at the call below.
     "sub rsp, 8",
     "mov [rdi], rsp",
-    "lea rax, [rip + .Lwasm2o_rt_resume]",
+    concat!("lea rax, [rip + ", asm_fn!(local "wasm2o_rt_resume"), "]"),
     "mov [rdi + 8], rax",
     "mov rax, rsi",
     "mov rdi, rdx",
     "mov rsi, rcx",
     "call rax",
     "xor eax, eax",
-    ".Lwasm2o_rt_resume:",
+    concat!(asm_fn!(local "wasm2o_rt_resume"), ":"),
     "add rsp, 8",
     "pop r15",
     "pop r14",
@@ -53,25 +90,23 @@ core::arch::global_asm!(
     ".cfi_def_cfa rsp, 8",
     "ret",
     ".cfi_endproc",
-    ".size wasm2o_rt_enter, .-wasm2o_rt_enter",
+    asm_fn!(end "wasm2o_rt_enter"),
     "",
-    ".globl wasm2o_rt_unwind",
-    ".type wasm2o_rt_unwind,@function",
+    asm_fn!(start "wasm2o_rt_unwind", "@function"),
     ".p2align 4",
-    "wasm2o_rt_unwind:",
+    asm_fn!(label "wasm2o_rt_unwind"),
     "mov rsp, [rdi]",
     "mov eax, esi",
     "jmp qword ptr [rdi + 8]",
-    ".size wasm2o_rt_unwind, .-wasm2o_rt_unwind",
+    asm_fn!(end "wasm2o_rt_unwind"),
 );
 
 #[cfg(target_arch = "aarch64")]
 core::arch::global_asm!(
     ".text",
-    ".globl wasm2o_rt_enter",
-    ".type wasm2o_rt_enter,%function",
+    asm_fn!(start "wasm2o_rt_enter", "%function"),
     ".p2align 2",
-    "wasm2o_rt_enter:",
+    asm_fn!(label "wasm2o_rt_enter"),
     ".cfi_startproc",
     "stp x29, x30, [sp, #-160]!",
     ".cfi_def_cfa_offset 160",
@@ -89,14 +124,14 @@ core::arch::global_asm!(
     "stp d14, d15, [sp, #144]",
     "mov x9, sp",
     "str x9, [x0]",
-    "adr x9, .Lwasm2o_rt_resume",
+    concat!("adr x9, ", asm_fn!(local "wasm2o_rt_resume")),
     "str x9, [x0, #8]",
     "mov x0, x2",
     "mov x9, x1",
     "mov x1, x3",
     "blr x9",
     "mov w0, #0",
-    ".Lwasm2o_rt_resume:",
+    concat!(asm_fn!(local "wasm2o_rt_resume"), ":"),
     "ldp d14, d15, [sp, #144]",
     "ldp d12, d13, [sp, #128]",
     "ldp d10, d11, [sp, #112]",
@@ -110,18 +145,17 @@ core::arch::global_asm!(
     ".cfi_def_cfa_offset 0",
     "ret",
     ".cfi_endproc",
-    ".size wasm2o_rt_enter, .-wasm2o_rt_enter",
+    asm_fn!(end "wasm2o_rt_enter"),
     "",
-    ".globl wasm2o_rt_unwind",
-    ".type wasm2o_rt_unwind,%function",
+    asm_fn!(start "wasm2o_rt_unwind", "%function"),
     ".p2align 2",
-    "wasm2o_rt_unwind:",
+    asm_fn!(label "wasm2o_rt_unwind"),
     "ldr x9, [x0]",
     "mov sp, x9",
     "ldr x9, [x0, #8]",
     "mov w0, w1",
     "br x9",
-    ".size wasm2o_rt_unwind, .-wasm2o_rt_unwind",
+    asm_fn!(end "wasm2o_rt_unwind"),
 );
 
 /// `void wrapper(void *vmctx, uint64_t *values)`.

@@ -161,6 +161,78 @@ pub fn dup_fd(fd: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
+/// The size of `fd` if it is a regular file (memfds are), `None` for
+/// anything else (a device, a pipe) or a failing `fstat`: only a regular
+/// file has an end past which its pages fault.
+pub fn regular_file_size(fd: RawFd) -> Option<u64> {
+    // SAFETY: an all-zero `stat` is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one `stat` into our local on success.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_mode & libc::S_IFMT) != libc::S_IFREG {
+        return None;
+    }
+    u64::try_from(st.st_size).ok()
+}
+
+/// A sealed memfd of `size` bytes holding `chunks` (`(file offset,
+/// bytes)`, written in order, so a later chunk overwrites an earlier
+/// one); the rest reads as zeros and costs nothing (holes). Sealed
+/// against writes, shrinking and growing: nobody can change it, and no
+/// mapping of it can ever hit `SIGBUS`; private mappings stay writable
+/// (copy-on-write).
+pub fn sealed_image<'a>(size: u64, chunks: impl IntoIterator<Item = (u64, &'a [u8])>) -> io::Result<OwnedFd> {
+    // SAFETY: a valid NUL-terminated name; memfd_create returns a new
+    // descriptor or -1.
+    let n = unsafe {
+        libc::memfd_create(
+            c"wasm2o-data-image".as_ptr(),
+            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `n` is a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(n) };
+    let too_big = || io::Error::from_raw_os_error(libc::EFBIG);
+    let flen = libc::off_t::try_from(size).map_err(|_| too_big())?;
+    // SAFETY: resizing our own memfd.
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), flen) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    for (offset, mut bytes) in chunks {
+        let end = offset.checked_add(bytes.len() as u64).ok_or_else(too_big)?;
+        if end > size {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "image chunk past its end"));
+        }
+        let mut at = offset;
+        while !bytes.is_empty() {
+            let off = libc::off_t::try_from(at).map_err(|_| too_big())?;
+            // SAFETY: `bytes` is a live slice; pwrite reads at most its
+            // length from it.
+            let w = unsafe { libc::pwrite(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), off) };
+            if w < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if w == 0 {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "image write made no progress"));
+            }
+            bytes = &bytes[w as usize..];
+            at += w as u64;
+        }
+    }
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: F_ADD_SEALS on our own memfd, which has no shared mapping.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
 /// A memfd of `size` bytes, mapped shared into this process.
 #[derive(Debug)]
 pub struct SharedMapping {
@@ -255,6 +327,30 @@ mod tests {
         assert!(replace(&m, 7 * page, 2 * page, Fill::Reserved).is_err());
         assert!(replace(&m, 1, page, Fill::Reserved).is_err());
         assert!(replace(&m, 0, 0, Fill::Reserved).is_err());
+    }
+
+    #[test]
+    fn sealed_image_later_chunks_win() {
+        let page = super::super::mmap::page_size();
+        let fd = sealed_image(3 * page as u64, [(10, &b"abcdef"[..]), (12, &b"XY"[..])]).unwrap();
+        assert_eq!(regular_file_size(fd.as_raw_fd()), Some(3 * page as u64));
+        let m = Mmap::reserve(4 * page).unwrap();
+        let fill = Fill::File {
+            prot: libc::PROT_READ | libc::PROT_WRITE,
+            fd: fd.as_raw_fd(),
+            offset: 0,
+            shared: false,
+        };
+        replace(&m, 0, 3 * page, fill).unwrap();
+        let mut b = [0u8; 8];
+        m.read(9, &mut b);
+        assert_eq!(&b, b"\0abXYef\0");
+        // Copy-on-write: the image never changes.
+        m.write(10, b"z");
+        replace(&m, 0, 3 * page, fill).unwrap();
+        m.read(10, &mut b[..1]);
+        assert_eq!(b[0], b'a');
+        assert!(sealed_image(4, [(2, &b"abc"[..])]).is_err());
     }
 
     #[test]

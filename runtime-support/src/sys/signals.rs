@@ -147,6 +147,44 @@ unsafe fn redirect(ctx: *mut libc::c_void, buf: *const JmpBuf, code: u32) {
     }
 }
 
+// macOS keeps the registers behind a pointer (`uc_mcontext` is a
+// `*mut __darwin_mcontext64`), in the thread state `__ss`. Type-checked
+// with `-Zbuild-std` for the Apple targets; never run (docs/cross.md).
+#[cfg(all(target_os = "macos", target_arch = "x86_64"))]
+unsafe fn context_pc(ctx: *mut libc::c_void) -> usize {
+    // SAFETY: the caller passes the handler's ucontext, whose mcontext
+    // pointer the kernel set to a valid state on the signal stack.
+    unsafe { (*(*(ctx as *const libc::ucontext_t)).uc_mcontext).__ss.__rip as usize }
+}
+
+#[cfg(all(target_os = "macos", target_arch = "x86_64"))]
+unsafe fn redirect(ctx: *mut libc::c_void, buf: *const JmpBuf, code: u32) {
+    // SAFETY: as for `context_pc`; `buf` is live.
+    unsafe {
+        let ss = &mut (*(*(ctx as *mut libc::ucontext_t)).uc_mcontext).__ss;
+        ss.__rsp = (*buf).sp as u64;
+        ss.__rip = (*buf).resume as u64;
+        ss.__rax = code as u64;
+    }
+}
+
+#[cfg(all(target_os = "macos", target_arch = "aarch64"))]
+unsafe fn context_pc(ctx: *mut libc::c_void) -> usize {
+    // SAFETY: as for the x86-64 version.
+    unsafe { (*(*(ctx as *const libc::ucontext_t)).uc_mcontext).__ss.__pc as usize }
+}
+
+#[cfg(all(target_os = "macos", target_arch = "aarch64"))]
+unsafe fn redirect(ctx: *mut libc::c_void, buf: *const JmpBuf, code: u32) {
+    // SAFETY: as for `context_pc`; `buf` is live.
+    unsafe {
+        let ss = &mut (*(*(ctx as *mut libc::ucontext_t)).uc_mcontext).__ss;
+        ss.__sp = (*buf).sp as u64;
+        ss.__pc = (*buf).resume as u64;
+        ss.__x[0] = code as u64;
+    }
+}
+
 /// Hands the signal to the handler installed before ours.
 unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: initialised before our handler was installed.

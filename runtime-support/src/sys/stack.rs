@@ -29,7 +29,19 @@ fn thread_stack_low() -> Option<usize> {
             Some(addr as usize)
         }
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
+    {
+        // SAFETY: plain queries of the calling thread. On macOS the
+        // "stack address" is the high end; the stack grows down from it.
+        // (Type-checked for the Apple targets, never run: docs/cross.md.)
+        unsafe {
+            let me = libc::pthread_self();
+            let high = libc::pthread_get_stackaddr_np(me) as usize;
+            let size = libc::pthread_get_stacksize_np(me);
+            high.checked_sub(size)
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     {
         None
     }
