@@ -84,7 +84,12 @@ impl Linker {
 
 /// Writes the objects to `dir` and links them into `dir/NAME.so`.
 /// `objects` are (prefix, object bytes); each is written as `PREFIX.o`.
-pub fn link_shared(linker: &Linker, dir: &Path, name: &str, objects: &[(&str, &[u8])]) -> Result<PathBuf> {
+pub fn link_shared(
+    linker: &Linker,
+    dir: &Path,
+    name: &str,
+    objects: &[(&str, &[u8])],
+) -> Result<PathBuf> {
     let mut cmd = linker.command();
     let so = dir.join(format!("{name}.so"));
     cmd.arg("-shared").arg("-o").arg(&so);

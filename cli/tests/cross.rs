@@ -27,7 +27,9 @@ const MODULE: &str = r#"(module
   (func (export "fill") (param i32) (memory.fill (local.get 0) (i32.const 0) (i32.const 16))))"#;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cross-tests").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cross-tests")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -37,11 +39,18 @@ fn scratch(name: &str) -> PathBuf {
 fn compile_in(cwd: &Path, input: &Path, target: &str, jobs: &str) -> (Vec<u8>, Vec<u8>) {
     let out = Command::new(EXE)
         .current_dir(cwd)
-        .args(["compile", "--prefix", "demo", "--target", target, "--jobs", jobs, "-o", "out.o", "--header", "out.h"])
+        .args([
+            "compile", "--prefix", "demo", "--target", target, "--jobs", jobs, "-o", "out.o",
+            "--header", "out.h",
+        ])
         .arg(input)
         .output()
         .expect("run wasm2o");
-    assert!(out.status.success(), "{target}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{target}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let obj = std::fs::read(cwd.join("out.o")).expect("object");
     let header = std::fs::read(cwd.join("out.h")).expect("header");
     (obj, header)
@@ -64,12 +73,28 @@ fn objects_and_headers_do_not_depend_on_directory_path_or_jobs() {
             (&a, PathBuf::from("../a/m.wat"), "0"),
         ] {
             let again = compile_in(cwd, &input, t, jobs);
-            assert!(again.0 == first.0, "{t}: object differs ({} in {}, --jobs {jobs})", input.display(), cwd.display());
-            assert!(again.1 == first.1, "{t}: header differs ({} in {}, --jobs {jobs})", input.display(), cwd.display());
+            assert!(
+                again.0 == first.0,
+                "{t}: object differs ({} in {}, --jobs {jobs})",
+                input.display(),
+                cwd.display()
+            );
+            assert!(
+                again.1 == first.1,
+                "{t}: header differs ({} in {}, --jobs {jobs})",
+                input.display(),
+                cwd.display()
+            );
         }
         let text = String::from_utf8_lossy(&first.0);
-        assert!(!text.contains(root.to_str().unwrap()), "{t}: the object holds a path");
-        assert!(!text.contains("m.wat"), "{t}: the object holds the input name");
+        assert!(
+            !text.contains(root.to_str().unwrap()),
+            "{t}: the object holds a path"
+        );
+        assert!(
+            !text.contains("m.wat"),
+            "{t}: the object holds the input name"
+        );
     }
 }
 
@@ -79,13 +104,23 @@ fn unknown_target_is_one_line_listing_the_supported_ones() {
     std::fs::write(dir.join("m.wat"), MODULE).unwrap();
     let out = Command::new(EXE)
         .current_dir(&dir)
-        .args(["compile", "m.wat", "-o", "m.o", "--target", "riscv64gc-unknown-linux-gnu"])
+        .args([
+            "compile",
+            "m.wat",
+            "-o",
+            "m.o",
+            "--target",
+            "riscv64gc-unknown-linux-gnu",
+        ])
         .output()
         .expect("run wasm2o");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("wasm2o: error: ") && err.contains("riscv64gc-unknown-linux-gnu"), "{err}");
+    assert!(
+        err.starts_with("wasm2o: error: ") && err.contains("riscv64gc-unknown-linux-gnu"),
+        "{err}"
+    );
     for t in TARGETS {
         assert!(err.contains(t), "{err} should list {t}");
     }

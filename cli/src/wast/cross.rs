@@ -58,7 +58,8 @@ const EMULATED: &[Emulated] = &[
     Emulated {
         triple: "aarch64-unknown-linux-gnu",
         linker: "aarch64-linux-gnu-gcc",
-        runner: "qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib",
+        runner:
+            "qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib",
     },
     Emulated {
         triple: "x86_64-unknown-linux-gnu",
@@ -113,7 +114,11 @@ pub fn run(a: &WastArgs, t: &'static Emulated, jobs: usize) -> Result<(usize, us
             return fatal(file, e.to_string(), a.show);
         }
         let mut cmd = Command::new(&runner[0]);
-        cmd.args(&runner[1..]).arg(&exe).arg("wast").arg("--precompiled").arg(&dir.path);
+        cmd.args(&runner[1..])
+            .arg(&exe)
+            .arg("wast")
+            .arg("--precompiled")
+            .arg(&dir.path);
         child_args(&mut cmd, a, file);
         run_child(cmd, &program, a, file)
         // `dir` is removed here (unless kept).
@@ -132,7 +137,8 @@ fn plan_script(file: &Path, triple: &str) -> Plan {
     lexer.allow_confusing_unicode(true);
     ParseBuffer::new_with_lexer(lexer)
         .and_then(|buf| {
-            wast::parser::parse::<Wast>(&buf).map(|mut w| plan(&mut w.directives, &text, file, Some(triple)))
+            wast::parser::parse::<Wast>(&buf)
+                .map(|mut w| plan(&mut w.directives, &text, file, Some(triple)))
         })
         .unwrap_or_default()
 }
@@ -141,7 +147,11 @@ fn plan_script(file: &Path, triple: &str) -> Plan {
 /// layout's `target/TRIPLE/PROFILE/wasm2o` for this `target/PROFILE/wasm2o`.
 fn target_exe(t: &Emulated) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("WASM2O_CROSS_EXE").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            return Err(err!("WASM2O_CROSS_EXE: no file {}", p.display()));
+        }
+        return Ok(p);
     }
     let me = std::env::current_exe().map_err(|e| err!("cannot find the wasm2o executable: {e}"))?;
     let guess = me.parent().and_then(|profile_dir| {
@@ -163,6 +173,9 @@ fn target_exe(t: &Emulated) -> Result<PathBuf> {
 }
 
 fn env_words(var: &str, default: &str) -> Vec<String> {
-    let text = std::env::var(var).ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| default.to_string());
+    let text = std::env::var(var)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| default.to_string());
     text.split_whitespace().map(str::to_string).collect()
 }

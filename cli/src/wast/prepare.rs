@@ -136,22 +136,21 @@ pub fn plan(
                     (Err(e), Some(why)) => Err(format!(
                         "superseded ({why}): the module must be accepted, but {e}"
                     )),
-                    (Ok(wasm), _) => match (
-                        compile(&wasm, &prefix, &input_name, target),
-                        superseded,
-                    ) {
-                        (Err(CompileFailure::Panicked(p)), _) => {
-                            Err(format!("compiler panicked: {p}"))
+                    (Ok(wasm), _) => {
+                        match (compile(&wasm, &prefix, &input_name, target), superseded) {
+                            (Err(CompileFailure::Panicked(p)), _) => {
+                                Err(format!("compiler panicked: {p}"))
+                            }
+                            (Err(CompileFailure::Rejected(_)), None) => Ok(()),
+                            (Err(CompileFailure::Rejected(e)), Some(why)) => Err(format!(
+                                "superseded ({why}): the module must be accepted, but: {e}"
+                            )),
+                            (Ok(_), None) => Err(format!(
+                                "module compiled, expected it to be rejected: {message:?}"
+                            )),
+                            (Ok(_), Some(_)) => Ok(()),
                         }
-                        (Err(CompileFailure::Rejected(_)), None) => Ok(()),
-                        (Err(CompileFailure::Rejected(e)), Some(why)) => Err(format!(
-                            "superseded ({why}): the module must be accepted, but: {e}"
-                        )),
-                        (Ok(_), None) => Err(format!(
-                            "module compiled, expected it to be rejected: {message:?}"
-                        )),
-                        (Ok(_), Some(_)) => Ok(()),
-                    },
+                    }
                 };
                 if superseded.is_some() {
                     prepared.superseded_seen.push(line + 1);
@@ -327,7 +326,10 @@ fn read_manifest(dir: &Path, directives: usize) -> crate::Result<Prepared> {
     let text = std::fs::read_to_string(&path).map_err(|e| err!("{}: {e}", path.display()))?;
     let mut lines = text.lines();
     if lines.next() != Some(MANIFEST_MAGIC) {
-        return Err(err!("{}: not a manifest of this wasm2o version", path.display()));
+        return Err(err!(
+            "{}: not a manifest of this wasm2o version",
+            path.display()
+        ));
     }
     let mut prepared = Prepared::default();
     let mut libraries: HashMap<String, Result<Library, String>> = HashMap::new();
@@ -335,7 +337,9 @@ fn read_manifest(dir: &Path, directives: usize) -> crate::Result<Prepared> {
     for line in lines {
         let mut words = line.splitn(3, ' ');
         let (kind, index, rest) = (words.next(), words.next(), words.next().unwrap_or(""));
-        let index: usize = index.and_then(|i| i.parse().ok()).ok_or_else(|| bad(line))?;
+        let index: usize = index
+            .and_then(|i| i.parse().ok())
+            .ok_or_else(|| bad(line))?;
         if kind != Some("superseded") && index >= directives {
             return Err(bad(line));
         }
@@ -371,7 +375,9 @@ fn read_manifest(dir: &Path, directives: usize) -> crate::Result<Prepared> {
 
 /// One line per entry: newlines and backslashes escaped.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+    s.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 fn unescape(s: &str) -> String {
@@ -423,7 +429,13 @@ mod tests {
 
     #[test]
     fn manifest_text_roundtrips() {
-        for s in ["plain", "two\nlines", "back\\slash\\n", "cr\r", "trailing\\"] {
+        for s in [
+            "plain",
+            "two\nlines",
+            "back\\slash\\n",
+            "cr\r",
+            "trailing\\",
+        ] {
             let e = escape(s);
             assert!(!e.contains('\n'), "{e:?}");
             assert_eq!(unescape(&e), s);

@@ -138,7 +138,11 @@ pub fn child_processes(a: &WastArgs, jobs: usize) -> Result<(usize, usize)> {
 
 /// Runs `work(i)` for every script, at most `jobs` at once, printing the
 /// outcomes in order (for `cross`).
-pub fn run_scripts(n: usize, jobs: usize, work: &(dyn Fn(usize) -> Outcome + Sync)) -> (usize, usize) {
+pub fn run_scripts(
+    n: usize,
+    jobs: usize,
+    work: &(dyn Fn(usize) -> Outcome + Sync),
+) -> (usize, usize) {
     run_all(n, jobs, 1 << 20, work)
 }
 
@@ -154,7 +158,10 @@ pub fn child_args(cmd: &mut Command, a: &WastArgs, file: &Path) {
 
 /// A script that could not even start.
 pub fn fatal(file: &Path, detail: String, show: usize) -> Outcome {
-    Outcome::from_report(&FileReport::fatal(&file.display().to_string(), detail), show)
+    Outcome::from_report(
+        &FileReport::fatal(&file.display().to_string(), detail),
+        show,
+    )
 }
 
 /// Runs one child `wasm2o wast` (`cmd`, whose program `program` names in
