@@ -57,3 +57,29 @@
 )
 (assert_return (invoke "copy"))
 (assert_return (invoke "load" (i32.const 1)) (i32.const 0x69))
+
+;; Constant-address loads that provably stay below the minimum size are
+;; pure (hoisted out of loops); the others still trap past the end.
+(module
+  (memory 1)
+  (@custom "memory-control" "memory 0 immutable")
+  (data (i32.const 100) "\05")
+  (data (i32.const 65532) "\01\02\03\04")
+  (func (export "loop") (param i32) (result i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load8_u (i32.const 100))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (local.get 0)))
+    (local.get $s))
+  (func (export "edge") (result i32) (i32.load (i32.const 65532)))
+  (func (export "edge-offset") (result i32) (i32.load offset=65531 (i32.const 1)))
+  (func (export "past") (result i32) (i32.load (i32.const 65533)))
+  (func (export "past-offset") (result i32) (i32.load offset=4294967295 (i32.const 1)))
+  (func (export "negative") (result i32) (i32.load8_u (i32.const -1)))
+)
+(assert_return (invoke "loop" (i32.const 10)) (i32.const 50))
+(assert_return (invoke "edge") (i32.const 0x04030201))
+(assert_return (invoke "edge-offset") (i32.const 0x04030201))
+(assert_trap (invoke "past") "out of bounds memory access")
+(assert_trap (invoke "past-offset") "out of bounds memory access")
+(assert_trap (invoke "negative") "out of bounds memory access")

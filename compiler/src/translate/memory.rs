@@ -268,18 +268,62 @@ pub(super) fn memory_index(memarg: &MemArg) -> u32 {
     }
 }
 
+/// Whether a load from an immutable memory is in bounds whatever happens:
+/// a constant address whose whole access lies below the memory type's
+/// minimum size. An immutable memory never grows or shrinks, and an
+/// imported one is at least as large as its declared minimum.
+fn immutable_load_in_bounds(cx: &FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, size: u8) -> bool {
+    let ty = cx.env.module.info.memories[memory_index(memarg) as usize];
+    if !ty.control.immutable {
+        return false;
+    }
+    let dfg = &cx.builder.func.dfg;
+    let ir::ValueDef::Result(inst, _) = dfg.value_def(index) else {
+        return false;
+    };
+    let ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } = dfg.insts[inst] else {
+        return false;
+    };
+    // i32 constants are stored sign-extended; the Wasm address is unsigned.
+    let bits = imm.bits() as u64;
+    let address = if dfg.value_type(index) == types::I32 { bits & 0xffff_ffff } else { bits };
+    let end = address.checked_add(memarg.offset).and_then(|a| a.checked_add(size as u64));
+    let min_bytes = ty.min.checked_mul(abi::WASM_PAGE_SIZE);
+    matches!((end, min_bytes), (Some(end), Some(min)) if end <= min)
+}
+
 fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) {
     let index = cx.pop1();
     let size = match kind {
         Load::Plain(t) => t.bytes() as u8,
         Load::Extend(_, n, _) => n,
     };
+    let provably_in_bounds = immutable_load_in_bounds(cx, memarg, index, size);
     let (addr, off) = heap_address(cx, memarg, index, size, false);
     let mut flags = heap_flags(cx, memory_index(memarg));
     if cx.env.module.info.memories[memory_index(memarg) as usize].control.immutable {
         // Nothing writes an immutable memory after instantiation, so its
         // loads can be merged across calls and stores.
         flags = flags.with_readonly();
+        if provably_in_bounds {
+            // ...and one that cannot fault is pure: Cranelift may hoist it
+            // out of loops and merge it with its twins.
+            let region = cx.region(Region::Heap(memory_index(memarg)));
+            flags = MemFlagsData::trusted()
+                .with_endianness(ir::Endianness::Little)
+                .with_readonly()
+                .with_can_move()
+                .with_alias_region(Some(region));
+        }
+    }
+    if let (true, Load::Extend(t, n, signed)) = (provably_in_bounds, kind) {
+        // Only a plain `load` counts as pure for Cranelift's egraph: load
+        // the narrow type, then extend.
+        let narrow = ir::Type::int(n as u16 * 8).expect("1, 2 or 4 bytes");
+        let v = cx.builder.ins().load(narrow, flags, addr, off);
+        let v = if signed { cx.builder.ins().sextend(t, v) } else { cx.builder.ins().uextend(t, v) };
+        cx.push(v);
+        return;
     }
     let ins = cx.builder.ins();
     let v = match kind {
