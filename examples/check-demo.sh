@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs each example (examples/run-demo.sh demo, then memctl) and compares
+# Runs each example (examples/run-demo.sh demo, memctl, then mapping) and compares
 # what it prints with its expected output:
 #
 #   demo    examples/demo/expected-output.txt
 #   memctl  examples/memctl/expected-output.txt
+#   mapping examples/mapping/expected-output.txt
 #
 # Exits non-zero on any difference, or if an example fails to build or run
 # (the memctl example needs clang-16; it is never skipped). BLESS=1
@@ -16,7 +17,7 @@ actual=$(mktemp)
 trap 'rm -f "$actual"' EXIT
 
 failed=0
-for example in demo memctl; do
+for example in demo memctl mapping; do
     expected=examples/$example/expected-output.txt
     if ! examples/run-demo.sh "$example" >"$actual"; then
         echo "$example: the example failed to build or run (see above)" >&2

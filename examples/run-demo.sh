@@ -5,9 +5,13 @@
 #           header, linked with the C host examples/demo/host.c;
 #   memctl  examples/memctl/guest.c compiled to Wasm with clang-16, then by
 #           wasm2o, linked with examples/memctl/host.c (memory-control:
-#           no-access and read-only pages, discard).
+#           no-access and read-only pages, discard);
+#   mapping examples/mapping/mapping.wat linked with examples/mapping/host.c
+#           (memory-control: a read-only file mapped into the guest, and a
+#           virtual memory used as an arena with map/unmap).
 #
-# Usage: examples/run-demo.sh [demo|memctl]...   (default: both, in that order)
+# Usage: examples/run-demo.sh [demo|memctl|mapping]...   (default: all three,
+# in that order)
 #
 # Progress goes to stderr, the examples' own output to stdout
 # (examples/check-demo.sh compares that with each expected-output.txt).
@@ -27,11 +31,11 @@ step() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run-demo: error: %s\n' "$*" >&2; exit 1; }
 
 examples=("$@")
-if [ "${#examples[@]}" -eq 0 ]; then examples=(demo memctl); fi
+if [ "${#examples[@]}" -eq 0 ]; then examples=(demo memctl mapping); fi
 for e in "${examples[@]}"; do
     case "$e" in
-        demo | memctl) ;;
-        *) die "unknown example '$e' (known: demo, memctl)" ;;
+        demo | memctl | mapping) ;;
+        *) die "unknown example '$e' (known: demo, memctl, mapping)" ;;
     esac
 done
 
@@ -99,6 +103,20 @@ run_memctl() {
 
     step "running $out/memctl"
     "$out/memctl"
+}
+
+run_mapping() {
+    local out=build/mapping
+    mkdir -p "$out"
+    step "compiling examples/mapping/mapping.wat -> $out/mapping.o + $out/mapping.h"
+    "$wasm2o" compile examples/mapping/mapping.wat -o "$out/mapping.o" --header "$out/mapping.h" --prefix mapping
+
+    step "linking examples/mapping/host.c -> $out/mapping"
+    "${CC:-cc}" -O2 -Wall -Wextra -Iruntime-support/include -I"$out" \
+        examples/mapping/host.c "$out/mapping.o" "$runtime" -lpthread -ldl -lm -o "$out/mapping"
+
+    step "running $out/mapping"
+    "$out/mapping"
 }
 
 for e in "${examples[@]}"; do
