@@ -161,15 +161,32 @@ impl Module {
     pub(crate) fn memory_image(&self, index: u32) -> Option<&crate::image::MemoryImage> {
         let data = self.data;
         self.images
-            .get_or_init(|| {
-                crate::image::build_all(&self.info, |off, len| &data[off as usize..(off + len) as usize])
-            })
+            .get_or_init(|| crate::image::build_all(&self.info, |off, len| &data[off as usize..(off + len) as usize]))
             .get(index as usize)?
             .as_ref()
     }
 
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.type_ids
+    }
+}
+
+/// A descriptor with metadata and data but no code, for tests.
+#[cfg(test)]
+pub(crate) fn raw_for_tests(meta: &'static [u8], data: &'static [u8]) -> RawModule {
+    RawModule {
+        magic: abi::MODULE_MAGIC,
+        abi_version: abi::ABI_VERSION,
+        meta: meta.as_ptr(),
+        meta_len: meta.len() as u64,
+        funcs: std::ptr::null(),
+        num_funcs: 0,
+        traps: std::ptr::null(),
+        num_traps: 0,
+        wrappers: std::ptr::null(),
+        num_wrappers: 0,
+        data: data.as_ptr(),
+        data_len: data.len() as u64,
     }
 }
 
@@ -180,20 +197,7 @@ mod tests {
     use crate::desc::{DataSegment, FuncType, SegmentMode, ValType};
 
     fn raw(meta: &'static [u8], data: &'static [u8]) -> RawModule {
-        RawModule {
-            magic: abi::MODULE_MAGIC,
-            abi_version: abi::ABI_VERSION,
-            meta: meta.as_ptr(),
-            meta_len: meta.len() as u64,
-            funcs: std::ptr::null(),
-            num_funcs: 0,
-            traps: std::ptr::null(),
-            num_traps: 0,
-            wrappers: std::ptr::null(),
-            num_wrappers: 0,
-            data: data.as_ptr(),
-            data_len: data.len() as u64,
-        }
+        raw_for_tests(meta, data)
     }
 
     #[test]

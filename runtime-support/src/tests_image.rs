@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
-use crate::abi::{self, RawModule, TrapCode, WASM_PAGE_SIZE as P};
+use crate::abi::{TrapCode, WASM_PAGE_SIZE as P};
 use crate::desc::*;
 use crate::*;
 
@@ -37,20 +37,7 @@ fn module(mems: &[MemoryType], segs: &[(u32, ConstExpr, Vec<u8>)], globals: Vec<
     }
     let meta: &'static [u8] = Box::leak(info.encode().into_boxed_slice());
     let data: &'static [u8] = Box::leak(blob.into_boxed_slice());
-    let raw = Box::leak(Box::new(RawModule {
-        magic: abi::MODULE_MAGIC,
-        abi_version: abi::ABI_VERSION,
-        meta: meta.as_ptr(),
-        meta_len: meta.len() as u64,
-        funcs: std::ptr::null(),
-        num_funcs: 0,
-        traps: std::ptr::null(),
-        num_traps: 0,
-        wrappers: std::ptr::null(),
-        num_wrappers: 0,
-        data: data.as_ptr(),
-        data_len: data.len() as u64,
-    }));
+    let raw = Box::leak(Box::new(crate::module::raw_for_tests(meta, data)));
     // SAFETY: a leaked, well-formed descriptor.
     unsafe { Module::from_raw(raw) }.unwrap()
 }
@@ -113,7 +100,10 @@ fn maps_line(addr: usize) -> String {
     for line in maps.lines() {
         let range = line.split_whitespace().next().unwrap();
         let (a, b) = range.split_once('-').unwrap();
-        let (a, b) = (usize::from_str_radix(a, 16).unwrap(), usize::from_str_radix(b, 16).unwrap());
+        let (a, b) = (
+            usize::from_str_radix(a, 16).unwrap(),
+            usize::from_str_radix(b, 16).unwrap(),
+        );
         if (a..b).contains(&addr) {
             return line.to_string();
         }
@@ -160,14 +150,17 @@ fn discard_over_image_pages_reads_zeros_and_frees_them() {
     let i = new(&m).unwrap();
     let mem = i.memory(0).unwrap();
     let mut want = contents(&mem); // touches every page
-    // Discard from page 0 (anonymous) into the image (pages 1..=8), and
-    // a range wholly inside it after a write (a private copy).
+                                   // Discard from page 0 (anonymous) into the image (pages 1..=8), and
+                                   // a range wholly inside it after a write (a private copy).
     mem.write(20 * P + 5, b"mine").unwrap();
     mem.discard(0, 9 * P).unwrap();
     mem.discard(20 * P, 4 * P).unwrap();
     want[..9 * P as usize].fill(0);
     want[20 * P as usize..24 * P as usize].fill(0);
-    assert!(!from_image(&mem, P) && !from_image(&mem, 20 * P), "fresh anonymous pages");
+    assert!(
+        !from_image(&mem, P) && !from_image(&mem, 20 * P),
+        "fresh anonymous pages"
+    );
     assert!(from_image(&mem, 9 * P) && from_image(&mem, 24 * P));
     assert_eq!(mem.map().resident_pages(0, 9 * P as usize).unwrap(), 0);
     assert_eq!(mem.map().resident_pages(20 * P as usize, 4 * P as usize).unwrap(), 0);
@@ -263,7 +256,11 @@ fn copy_path_cases_and_their_traps() {
         },
         init: Some(ConstExpr::I32(P as i32)),
     };
-    let m = module(&[mem_ty(4, 0, 0)], &[(0, ConstExpr::GlobalGet(0), big.clone())], vec![g]);
+    let m = module(
+        &[mem_ty(4, 0, 0)],
+        &[(0, ConstExpr::GlobalGet(0), big.clone())],
+        vec![g],
+    );
     assert!(m.memory_image(0).is_none());
     let mem = new(&m).unwrap().memory(0).unwrap();
     assert!(!from_image(&mem, P));
@@ -294,7 +291,11 @@ fn copy_path_cases_and_their_traps() {
     // A later segment of another memory traps: the imaged memory is
     // rewritten to hold only the segments before it (no panic, the trap
     // is the copy path's).
-    let segs = vec![(0, at(0), big.clone()), (1, at(P), vec![1; 10]), (0, at(P), vec![2; 10])];
+    let segs = vec![
+        (0, at(0), big.clone()),
+        (1, at(P), vec![1; 10]),
+        (0, at(P), vec![2; 10]),
+    ];
     let m = module(&[mem_ty(4, 0, 0), mem_ty(1, 0, 0)], &segs, vec![]);
     assert!(m.memory_image(0).is_some());
     match new(&m) {
