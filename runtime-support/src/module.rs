@@ -174,17 +174,29 @@ impl Module {
 /// A descriptor with metadata and data but no code, for tests.
 #[cfg(test)]
 pub(crate) fn raw_for_tests(meta: &'static [u8], data: &'static [u8]) -> RawModule {
+    raw_with_code_for_tests(meta, &[], &[], data)
+}
+
+/// A descriptor for tests whose "compiled code" is Rust functions written
+/// to the ABI (no trap sites).
+#[cfg(test)]
+pub(crate) fn raw_with_code_for_tests(
+    meta: &'static [u8],
+    funcs: &'static [crate::abi::RawFunc],
+    wrappers: &'static [crate::abi::RawWrapper],
+    data: &'static [u8],
+) -> RawModule {
     RawModule {
         magic: abi::MODULE_MAGIC,
         abi_version: abi::ABI_VERSION,
         meta: meta.as_ptr(),
         meta_len: meta.len() as u64,
-        funcs: std::ptr::null(),
-        num_funcs: 0,
+        funcs: funcs.as_ptr(),
+        num_funcs: funcs.len() as u64,
         traps: std::ptr::null(),
         num_traps: 0,
-        wrappers: std::ptr::null(),
-        num_wrappers: 0,
+        wrappers: wrappers.as_ptr(),
+        num_wrappers: wrappers.len() as u64,
         data: data.as_ptr(),
         data_len: data.len() as u64,
     }

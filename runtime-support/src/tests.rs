@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::abi::{self, RawFunc, RawModule, RawTrap, RawWrapper, TrapCode};
+use crate::abi::{self, RawFunc, RawWrapper, TrapCode};
 use crate::desc::*;
 use crate::sys::{enter, registry};
 use crate::types::VMFuncRef;
@@ -202,21 +202,7 @@ fn module(global_init: i32) -> Arc<Module> {
         },
     ]));
     let data: &'static [u8] = b"\x2a\0\0\0";
-    let traps: &'static [RawTrap] = &[];
-    let raw = Box::leak(Box::new(RawModule {
-        magic: abi::MODULE_MAGIC,
-        abi_version: abi::ABI_VERSION,
-        meta: meta.as_ptr(),
-        meta_len: meta.len() as u64,
-        funcs: funcs.as_ptr(),
-        num_funcs: funcs.len() as u64,
-        traps: traps.as_ptr(),
-        num_traps: 0,
-        wrappers: wrappers.as_ptr(),
-        num_wrappers: wrappers.len() as u64,
-        data: data.as_ptr(),
-        data_len: data.len() as u64,
-    }));
+    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(meta, funcs, wrappers, data)));
     // SAFETY: a leaked, well-formed descriptor.
     unsafe { Module::from_raw(raw) }.unwrap()
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::abi::{self, RawFunc, RawModule, RawTrap, RawWrapper, TrapCode, WASM_PAGE_SIZE as P};
+use crate::abi::{self, RawFunc, RawWrapper, TrapCode, WASM_PAGE_SIZE as P};
 use crate::desc::*;
 use crate::types::VMFuncRef;
 use crate::*;
@@ -138,21 +138,7 @@ fn build(mut info: ModuleInfo, code: &[WrapperFn], segs: &[(u32, u32, &[u8])]) -
             .into_boxed_slice(),
     );
     let data: &'static [u8] = Box::leak(blob.into_boxed_slice());
-    let traps: &'static [RawTrap] = &[];
-    let raw = Box::leak(Box::new(RawModule {
-        magic: abi::MODULE_MAGIC,
-        abi_version: abi::ABI_VERSION,
-        meta: meta.as_ptr(),
-        meta_len: meta.len() as u64,
-        funcs: funcs.as_ptr(),
-        num_funcs: funcs.len() as u64,
-        traps: traps.as_ptr(),
-        num_traps: 0,
-        wrappers: wrappers.as_ptr(),
-        num_wrappers: wrappers.len() as u64,
-        data: data.as_ptr(),
-        data_len: data.len() as u64,
-    }));
+    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(meta, funcs, wrappers, data)));
     // SAFETY: a leaked, well-formed descriptor.
     unsafe { Module::from_raw(raw) }.unwrap()
 }
