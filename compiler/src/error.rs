@@ -15,11 +15,19 @@ pub struct Error {
 
 impl Error {
     pub fn msg(message: impl Into<String>) -> Error {
-        Error { file: None, func: None, offset: None, message: message.into() }
+        Error {
+            file: None,
+            func: None,
+            offset: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(offset: u64, message: impl Into<String>) -> Error {
-        Error { offset: Some(offset), ..Error::msg(message) }
+        Error {
+            offset: Some(offset),
+            ..Error::msg(message)
+        }
     }
 
     /// An unsupported feature, named.

@@ -5,13 +5,13 @@
 //! (`translate`) → compile and emit the object (`emit`) → C header
 //! (`header`).
 
+pub mod emit;
 pub mod error;
 pub mod header;
 pub mod memctl;
 pub mod module;
 pub mod target;
 pub mod translate;
-pub mod emit;
 
 pub use error::Error;
 pub use wasm2o_runtime::{abi, desc};
@@ -87,8 +87,11 @@ pub fn wat_to_wasm(bytes: &[u8], name: &str) -> Result<Vec<u8>, Error> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.to_vec());
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::msg(format!("{name}: not a WebAssembly binary and not UTF-8 text")))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Error::msg(format!(
+            "{name}: not a WebAssembly binary and not UTF-8 text"
+        ))
+    })?;
     wat::parse_str(text).map_err(|mut e| {
         e.set_path(name);
         // wat renders `message\n --> file:line:col\n | source...`; keep
@@ -114,7 +117,11 @@ pub fn compile(wasm: &[u8], opts: &Options) -> Result<Output, Error> {
     let mut module = module::parse(wasm, opts).map_err(|e| e.in_file(&opts.input_name))?;
     memctl::apply(&mut module, &opts.memory_control).map_err(|e| e.in_file(&opts.input_name))?;
     let object = emit::emit(&module, &target, opts).map_err(|e| e.in_file(&opts.input_name))?;
-    let header = if opts.header { Some(header::generate(&module, &opts.prefix)) } else { None };
+    let header = if opts.header {
+        Some(header::generate(&module, &opts.prefix))
+    } else {
+        None
+    };
     Ok(Output { object, header })
 }
 

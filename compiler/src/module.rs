@@ -82,14 +82,20 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
             wasmparser::ValidPayload::Func(func_validator, body) => {
                 let func_index = m.info.num_imported(ExternKind::Func) + next_body_index;
                 next_body_index += 1;
-                m.bodies.push(Body { func_index, body, validator: func_validator });
+                m.bodies.push(Body {
+                    func_index,
+                    body,
+                    validator: func_validator,
+                });
                 continue;
             }
             wasmparser::ValidPayload::End(_) => break,
             _ => {}
         }
         match payload {
-            Payload::Version { encoding, range, .. } => {
+            Payload::Version {
+                encoding, range, ..
+            } => {
                 if encoding != wasmparser::Encoding::Module {
                     return Err(Error::unsupported(range.start, "component model"));
                 }
@@ -101,8 +107,16 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                         match &sub.composite_type.inner {
                             wasmparser::CompositeInnerType::Func(f) => {
                                 m.info.types.push(FuncType {
-                                    params: f.params().iter().map(|t| val_type(*t, 0)).collect::<Result<_, _>>()?,
-                                    results: f.results().iter().map(|t| val_type(*t, 0)).collect::<Result<_, _>>()?,
+                                    params: f
+                                        .params()
+                                        .iter()
+                                        .map(|t| val_type(*t, 0))
+                                        .collect::<Result<_, _>>()?,
+                                    results: f
+                                        .results()
+                                        .iter()
+                                        .map(|t| val_type(*t, 0))
+                                        .collect::<Result<_, _>>()?,
                                 });
                             }
                             _ => return Err(Error::unsupported(0, "GC types")),
@@ -129,14 +143,25 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                             ImportKind::Memory(t)
                         }
                         TypeRef::Global(g) => {
-                            let ty = GlobalType { ty: val_type(g.content_type, 0)?, mutable: g.mutable };
+                            let ty = GlobalType {
+                                ty: val_type(g.content_type, 0)?,
+                                mutable: g.mutable,
+                            };
                             m.info.globals.push(GlobalDef { ty, init: None });
                             ImportKind::Global(ty)
                         }
-                        TypeRef::Tag(_) => return Err(Error::unsupported(0, "exception handling (tags)")),
-                        TypeRef::FuncExact(_) => return Err(Error::unsupported(0, "custom descriptors")),
+                        TypeRef::Tag(_) => {
+                            return Err(Error::unsupported(0, "exception handling (tags)"))
+                        }
+                        TypeRef::FuncExact(_) => {
+                            return Err(Error::unsupported(0, "custom descriptors"))
+                        }
                     };
-                    m.info.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
+                    m.info.imports.push(Import {
+                        module: imp.module.to_string(),
+                        name: imp.name.to_string(),
+                        kind,
+                    });
                 }
             }
             Payload::FunctionSection(reader) => {
@@ -149,7 +174,10 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                     let t = t?;
                     let ty = table_type(&t.ty)?;
                     if !matches!(t.init, wasmparser::TableInit::RefNull) {
-                        return Err(Error::unsupported(0, "table initializer expressions (function references)"));
+                        return Err(Error::unsupported(
+                            0,
+                            "table initializer expressions (function references)",
+                        ));
                     }
                     m.info.tables.push(ty);
                 }
@@ -162,9 +190,15 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
             Payload::GlobalSection(reader) => {
                 for g in reader {
                     let g = g?;
-                    let ty = GlobalType { ty: val_type(g.ty.content_type, 0)?, mutable: g.ty.mutable };
+                    let ty = GlobalType {
+                        ty: val_type(g.ty.content_type, 0)?,
+                        mutable: g.ty.mutable,
+                    };
                     let init = const_expr(&g.init_expr)?;
-                    m.info.globals.push(GlobalDef { ty, init: Some(init) });
+                    m.info.globals.push(GlobalDef {
+                        ty,
+                        init: Some(init),
+                    });
                 }
             }
             Payload::ExportSection(reader) => {
@@ -175,9 +209,15 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                         ExternalKind::Table => ExternKind::Table,
                         ExternalKind::Memory => ExternKind::Memory,
                         ExternalKind::Global => ExternKind::Global,
-                        ExternalKind::Tag => return Err(Error::unsupported(0, "exception handling (tags)")),
+                        ExternalKind::Tag => {
+                            return Err(Error::unsupported(0, "exception handling (tags)"))
+                        }
                     };
-                    m.info.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
+                    m.info.exports.push(Export {
+                        name: e.name.to_string(),
+                        kind,
+                        index: e.index,
+                    });
                 }
             }
             Payload::StartSection { func, .. } => m.info.start = Some(func),
@@ -204,7 +244,10 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                     let mode = match e.kind {
                         ElementKind::Passive => SegmentMode::Passive,
                         ElementKind::Declared => SegmentMode::Declared,
-                        ElementKind::Active { table_index, offset_expr } => SegmentMode::Active {
+                        ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
                             index: table_index.unwrap_or(0),
                             offset: const_expr(&offset_expr)?,
                         },
@@ -217,14 +260,22 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                     let d = d?;
                     let mode = match d.kind {
                         DataKind::Passive => SegmentMode::Passive,
-                        DataKind::Active { memory_index, offset_expr } => {
-                            SegmentMode::Active { index: memory_index, offset: const_expr(&offset_expr)? }
-                        }
+                        DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: const_expr(&offset_expr)?,
+                        },
                     };
                     let aligned = m.data.len().next_multiple_of(4096);
                     m.data.resize(aligned, 0);
                     m.data.extend_from_slice(d.data);
-                    m.info.datas.push(DataSegment { mode, data_offset: aligned as u64, len: d.data.len() as u64 });
+                    m.info.datas.push(DataSegment {
+                        mode,
+                        data_offset: aligned as u64,
+                        len: d.data.len() as u64,
+                    });
                 }
             }
             Payload::CustomSection(reader) => match reader.as_known() {
@@ -243,16 +294,27 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
                 }
                 _ if reader.name() == "memory-control" => {
                     let text = std::str::from_utf8(reader.data()).map_err(|_| {
-                        Error::at(reader.data_offset(), "memory-control section: payload is not UTF-8")
+                        Error::at(
+                            reader.data_offset(),
+                            "memory-control section: payload is not UTF-8",
+                        )
                     })?;
                     if m.memory_control_section.is_some() {
-                        return Err(Error::at(reader.data_offset(), "memory-control section: appears twice"));
+                        return Err(Error::at(
+                            reader.data_offset(),
+                            "memory-control section: appears twice",
+                        ));
                     }
                     m.memory_control_section = Some(text.to_string());
                 }
                 _ => {}
             },
-            Payload::TagSection(r) => return Err(Error::unsupported(r.range().start, "exception handling (tags)")),
+            Payload::TagSection(r) => {
+                return Err(Error::unsupported(
+                    r.range().start,
+                    "exception handling (tags)",
+                ))
+            }
             _ => {}
         }
     }
@@ -276,7 +338,10 @@ pub fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType, Error> {
             } else if r.is_extern_ref() && r.is_nullable() {
                 ValType::ExternRef
             } else {
-                return Err(Error::unsupported(offset, "typed function references / GC reference types"));
+                return Err(Error::unsupported(
+                    offset,
+                    "typed function references / GC reference types",
+                ));
             }
         }
     })
@@ -318,8 +383,14 @@ pub fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, Error> {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
         Operator::RefNull { hty } => ConstExpr::RefNull(match hty {
-            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. } => ValType::FuncRef,
-            wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => ValType::ExternRef,
+            wasmparser::HeapType::Abstract {
+                ty: wasmparser::AbstractHeapType::Func,
+                ..
+            } => ValType::FuncRef,
+            wasmparser::HeapType::Abstract {
+                ty: wasmparser::AbstractHeapType::Extern,
+                ..
+            } => ValType::ExternRef,
             _ => return Err(Error::unsupported(offset, "GC heap types")),
         }),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),

@@ -79,7 +79,12 @@ pub const TARGETS: &[TargetInfo] = &[
         call_conv: CallConv::SystemV,
         max_page_size: 4 << 10,
         trap_instruction: "ud2 (SIGILL)",
-        relocations: &["R_X86_64_PLT32", "R_X86_64_REX_GOTPCRELX", "R_X86_64_GOTPCREL", "R_X86_64_64"],
+        relocations: &[
+            "R_X86_64_PLT32",
+            "R_X86_64_REX_GOTPCRELX",
+            "R_X86_64_GOTPCREL",
+            "R_X86_64_64",
+        ],
     },
     TargetInfo {
         name: "aarch64-unknown-linux-gnu",
@@ -106,7 +111,12 @@ pub const TARGETS: &[TargetInfo] = &[
         call_conv: CallConv::SystemV,
         max_page_size: 4 << 10,
         trap_instruction: "ud2 (SIGILL)",
-        relocations: &["X86_64_RELOC_BRANCH", "X86_64_RELOC_GOT_LOAD", "X86_64_RELOC_GOT", "X86_64_RELOC_UNSIGNED"],
+        relocations: &[
+            "X86_64_RELOC_BRANCH",
+            "X86_64_RELOC_GOT_LOAD",
+            "X86_64_RELOC_GOT",
+            "X86_64_RELOC_UNSIGNED",
+        ],
     },
     TargetInfo {
         name: "aarch64-apple-darwin",
@@ -177,25 +187,45 @@ impl Target {
             .map_err(|e| Error::msg(format!("bad target {name:?}: {e}")))?;
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v).unwrap_or_else(|e| panic!("cranelift flag {k}={v}: {e}"))
+            f.set(k, v)
+                .unwrap_or_else(|e| panic!("cranelift flag {k}={v}: {e}"))
         };
-        set(&mut flags, "opt_level", match opts.opt_level {
-            OptLevel::None => "none",
-            OptLevel::Speed | OptLevel::SpeedAndSize => "speed",
-        });
+        set(
+            &mut flags,
+            "opt_level",
+            match opts.opt_level {
+                OptLevel::None => "none",
+                OptLevel::Speed | OptLevel::SpeedAndSize => "speed",
+            },
+        );
         // Objects are linked into executables and shared libraries alike.
         set(&mut flags, "is_pic", "true");
-        set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" });
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        );
         // Wasm NaN results may be any NaN; no canonicalisation needed.
         set(&mut flags, "enable_nan_canonicalization", "false");
         set(&mut flags, "unwind_info", "false");
-        let mut builder = isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
+        let mut builder =
+            isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
         // ISA extensions are fixed per target, never probed from the machine
         // that compiles, so output does not depend on where it was built.
         match info.arch {
             // x86-64-v2 baseline.
             Arch::X86_64 => {
-                for f in ["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"] {
+                for f in [
+                    "has_sse3",
+                    "has_ssse3",
+                    "has_sse41",
+                    "has_sse42",
+                    "has_popcnt",
+                ] {
                     builder.enable(f).expect("x86 flag exists");
                 }
             }
@@ -206,8 +236,17 @@ impl Target {
         let isa = builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-        debug_assert_eq!(isa.default_call_conv(), info.call_conv, "{name}: calling convention");
+        debug_assert_eq!(
+            isa.default_call_conv(),
+            info.call_conv,
+            "{name}: calling convention"
+        );
         Ok(Target { info, triple, isa })
+    }
+
+    /// Alignment of every compiled function: the ISA's preferred one.
+    pub fn function_align(&self) -> u64 {
+        u64::from(self.isa.function_alignment().preferred)
     }
 
     /// Alignment of the data image section (see `TargetInfo::max_page_size`).
@@ -238,8 +277,16 @@ mod tests {
 
     #[test]
     fn unknown_targets_are_refused_listing_the_supported_ones() {
-        for bad in ["riscv64gc-unknown-linux-gnu", "x86_64-pc-windows-msvc", "aarch64-apple-ios", "nonsense"] {
-            let e = Target::new(Some(bad), &Options::default()).err().expect(bad).to_string();
+        for bad in [
+            "riscv64gc-unknown-linux-gnu",
+            "x86_64-pc-windows-msvc",
+            "aarch64-apple-ios",
+            "nonsense",
+        ] {
+            let e = Target::new(Some(bad), &Options::default())
+                .err()
+                .expect(bad)
+                .to_string();
             assert!(e.contains(bad), "{e}");
             for t in TARGETS {
                 assert!(e.contains(t.name), "{e} should list {}", t.name);

@@ -80,7 +80,8 @@ fn output_is_byte_identical_across_runs_and_job_counts() {
 fn objects_are_what_a_linker_expects() {
     for t in TARGETS {
         let (bytes, _) = build(t, 0);
-        let file = object::File::parse(&*bytes).unwrap_or_else(|e| panic!("{}: unparsable object: {e}", t.name));
+        let file = object::File::parse(&*bytes)
+            .unwrap_or_else(|e| panic!("{}: unparsable object: {e}", t.name));
         let name = t.name;
         let format = match t.format {
             ObjectFormat::Elf => object::BinaryFormat::Elf,
@@ -117,8 +118,14 @@ fn objects_are_what_a_linker_expects() {
                 );
             } else if s.is_global() {
                 assert_eq!(sname, getter, "{name}: the only global definition");
-                let section = file.section_by_index(s.section_index().expect("defined")).expect("section");
-                assert_eq!(section.name().expect("section name"), text_name, "{name}: getter section");
+                let section = file
+                    .section_by_index(s.section_index().expect("defined"))
+                    .expect("section");
+                assert_eq!(
+                    section.name().expect("section name"),
+                    text_name,
+                    "{name}: getter section"
+                );
                 found_getter = true;
             } else if t.format == ObjectFormat::MachO && s.kind() != SymbolKind::Section {
                 // Local definitions are mangled too (`_tmod_f3`), as clang does.
@@ -127,7 +134,8 @@ fn objects_are_what_a_linker_expects() {
         }
         assert!(found_getter, "{name}: no {getter}");
         assert!(
-            file.symbols().any(|s| s.is_undefined() && s.name() == Ok(&format!("{p}wasm2o_rt_memory_grow"))),
+            file.symbols()
+                .any(|s| s.is_undefined() && s.name() == Ok(&format!("{p}wasm2o_rt_memory_grow"))),
             "{name}: no reference to the runtime's memory.grow"
         );
 
@@ -143,7 +151,10 @@ fn objects_are_what_a_linker_expects() {
             }
             if t.format == ObjectFormat::MachO {
                 let seg = section.segment_name().expect("segment").unwrap_or("");
-                assert!(seg == "__TEXT" || seg == "__DATA" || seg == "__DWARF", "{name}: segment {seg} of {sname}");
+                assert!(
+                    seg == "__TEXT" || seg == "__DATA" || seg == "__DWARF",
+                    "{name}: segment {seg} of {sname}"
+                );
             }
             // Relocations are of the kinds TargetInfo lists.
             for (offset, r) in section.relocations() {
@@ -163,7 +174,10 @@ fn objects_are_what_a_linker_expects() {
             .and_then(|i| file.section_by_index(i).ok())
             .map(|s| s.align())
             .expect("data image symbol");
-        assert!(data_align >= t.max_page_size, "{name}: data image aligned to {data_align}");
+        assert!(
+            data_align >= t.max_page_size,
+            "{name}: data image aligned to {data_align}"
+        );
     }
 }
 
@@ -176,7 +190,9 @@ fn macho_objects_carry_a_minimum_os_version() {
         let (bytes, _) = build(t, 1);
         let header = MachHeader64::<object::Endianness>::parse(&*bytes, 0).expect("Mach-O header");
         let endian = header.endian().expect("endian");
-        let mut commands = header.load_commands(endian, &*bytes, 0).expect("load commands");
+        let mut commands = header
+            .load_commands(endian, &*bytes, 0)
+            .expect("load commands");
         let mut minos = None;
         while let Some(cmd) = commands.next().expect("load command") {
             if let Some(v) = cmd.build_version().expect("build version") {
@@ -190,9 +206,25 @@ fn macho_objects_carry_a_minimum_os_version() {
 }
 
 fn is_libcall(sym: &str, prefix: &str) -> bool {
-    let Some(bare) = sym.strip_prefix(prefix) else { return false };
-    ["floor", "floorf", "ceil", "ceilf", "trunc", "truncf", "nearbyint", "nearbyintf", "fma", "fmaf", "memcpy", "memset", "memmove"]
-        .contains(&bare)
+    let Some(bare) = sym.strip_prefix(prefix) else {
+        return false;
+    };
+    [
+        "floor",
+        "floorf",
+        "ceil",
+        "ceilf",
+        "trunc",
+        "truncf",
+        "nearbyint",
+        "nearbyintf",
+        "fma",
+        "fmaf",
+        "memcpy",
+        "memset",
+        "memmove",
+    ]
+    .contains(&bare)
 }
 
 fn reloc_name(t: &TargetInfo, flags: RelocationFlags) -> String {
@@ -217,8 +249,12 @@ fn reloc_name(t: &TargetInfo, flags: RelocationFlags) -> String {
             (Arch::X86_64, macho::X86_64_RELOC_SIGNED) => "X86_64_RELOC_SIGNED".into(),
             (Arch::X86_64, macho::X86_64_RELOC_UNSIGNED) => "X86_64_RELOC_UNSIGNED".into(),
             (Arch::Aarch64, macho::ARM64_RELOC_BRANCH26) => "ARM64_RELOC_BRANCH26".into(),
-            (Arch::Aarch64, macho::ARM64_RELOC_GOT_LOAD_PAGE21) => "ARM64_RELOC_GOT_LOAD_PAGE21".into(),
-            (Arch::Aarch64, macho::ARM64_RELOC_GOT_LOAD_PAGEOFF12) => "ARM64_RELOC_GOT_LOAD_PAGEOFF12".into(),
+            (Arch::Aarch64, macho::ARM64_RELOC_GOT_LOAD_PAGE21) => {
+                "ARM64_RELOC_GOT_LOAD_PAGE21".into()
+            }
+            (Arch::Aarch64, macho::ARM64_RELOC_GOT_LOAD_PAGEOFF12) => {
+                "ARM64_RELOC_GOT_LOAD_PAGEOFF12".into()
+            }
             (Arch::Aarch64, macho::ARM64_RELOC_PAGE21) => "ARM64_RELOC_PAGE21".into(),
             (Arch::Aarch64, macho::ARM64_RELOC_PAGEOFF12) => "ARM64_RELOC_PAGEOFF12".into(),
             (Arch::Aarch64, macho::ARM64_RELOC_UNSIGNED) => "ARM64_RELOC_UNSIGNED".into(),

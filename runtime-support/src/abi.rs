@@ -375,7 +375,12 @@ mod tests {
 
     #[test]
     fn layout_is_contiguous() {
-        let l = VmctxLayout { num_memories: 2, num_globals: 3, num_tables: 1, num_funcs: 4 };
+        let l = VmctxLayout {
+            num_memories: 2,
+            num_globals: 3,
+            num_tables: 1,
+            num_funcs: 4,
+        };
         assert_eq!(l.memory(0), 32);
         assert_eq!(l.globals_start(), 64);
         assert_eq!(l.tables_start(), 88);
@@ -386,11 +391,26 @@ mod tests {
     #[test]
     fn raw_module_offsets_match() {
         assert_eq!(std::mem::size_of::<RawModule>() as u32, RAW_MODULE_SIZE);
-        assert_eq!(std::mem::offset_of!(RawModule, meta) as u32, RAW_MODULE_META);
-        assert_eq!(std::mem::offset_of!(RawModule, funcs) as u32, RAW_MODULE_FUNCS);
-        assert_eq!(std::mem::offset_of!(RawModule, traps) as u32, RAW_MODULE_TRAPS);
-        assert_eq!(std::mem::offset_of!(RawModule, wrappers) as u32, RAW_MODULE_WRAPPERS);
-        assert_eq!(std::mem::offset_of!(RawModule, data) as u32, RAW_MODULE_DATA);
+        assert_eq!(
+            std::mem::offset_of!(RawModule, meta) as u32,
+            RAW_MODULE_META
+        );
+        assert_eq!(
+            std::mem::offset_of!(RawModule, funcs) as u32,
+            RAW_MODULE_FUNCS
+        );
+        assert_eq!(
+            std::mem::offset_of!(RawModule, traps) as u32,
+            RAW_MODULE_TRAPS
+        );
+        assert_eq!(
+            std::mem::offset_of!(RawModule, wrappers) as u32,
+            RAW_MODULE_WRAPPERS
+        );
+        assert_eq!(
+            std::mem::offset_of!(RawModule, data) as u32,
+            RAW_MODULE_DATA
+        );
         assert_eq!(std::mem::size_of::<RawFunc>() as u32, RAW_FUNC_SIZE);
         assert_eq!(std::mem::size_of::<RawTrap>() as u32, RAW_TRAP_SIZE);
         assert_eq!(std::mem::size_of::<RawWrapper>() as u32, RAW_WRAPPER_SIZE);

@@ -53,11 +53,15 @@ pub(crate) unsafe fn check<T: Into<RuntimeTrap>>(r: Result<(), T>) {
 }
 
 fn memory(inst: &InstanceInner, i: u32) -> Result<&Memory, TrapCode> {
-    inst.memories.get(i as usize).ok_or(TrapCode::MemoryOutOfBounds)
+    inst.memories
+        .get(i as usize)
+        .ok_or(TrapCode::MemoryOutOfBounds)
 }
 
 fn table(inst: &InstanceInner, i: u32) -> Result<&Table, TrapCode> {
-    inst.tables.get(i as usize).ok_or(TrapCode::TableOutOfBounds)
+    inst.tables
+        .get(i as usize)
+        .ok_or(TrapCode::TableOutOfBounds)
 }
 
 /// Runs `f` with faults in memory reservations counted as traps (bulk
@@ -74,7 +78,13 @@ fn guarded<R>(f: impl FnOnce() -> R) -> R {
 // so a trapping operation writes nothing; empty ranges never trap for
 // protection.
 
-pub(crate) fn memory_fill(inst: &InstanceInner, mem: u32, dst: u64, val: u32, len: u64) -> Result<(), RuntimeTrap> {
+pub(crate) fn memory_fill(
+    inst: &InstanceInner,
+    mem: u32,
+    dst: u64,
+    val: u32,
+    len: u64,
+) -> Result<(), RuntimeTrap> {
     let m = memory(inst, mem)?;
     let d = m.inner.writable(dst, len)?;
     guarded(|| m.map().fill(d, val as u8, len as usize));
@@ -112,28 +122,51 @@ pub(crate) fn memory_init(
     }
     let bytes = inst.data_segment(data);
     let end = (src as u64 + len as u64) as usize;
-    let s = bytes.get(src as usize..end).ok_or(TrapCode::MemoryOutOfBounds)?;
+    let s = bytes
+        .get(src as usize..end)
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
     let d = m.inner.writable(dst, len as u64)?;
     guarded(|| m.map().write(d, s));
     Ok(())
 }
 
-pub(crate) fn memory_discard(inst: &InstanceInner, mem: u32, addr: u64, size: u64) -> Result<(), RuntimeTrap> {
+pub(crate) fn memory_discard(
+    inst: &InstanceInner,
+    mem: u32,
+    addr: u64,
+    size: u64,
+) -> Result<(), RuntimeTrap> {
     memory(inst, mem)?.inner.discard(addr, size)
 }
 
-fn table_init(inst: &InstanceInner, t: u32, elem: u32, dst: u64, src: u32, len: u32) -> Result<(), TrapCode> {
+fn table_init(
+    inst: &InstanceInner,
+    t: u32,
+    elem: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> Result<(), TrapCode> {
     let t = table(inst, t)?;
     if elem as usize >= inst.num_elems() {
         return Err(TrapCode::TableOutOfBounds);
     }
     let vals = inst.elem_segment(elem);
     let end = src as u64 + len as u64;
-    let s = vals.get(src as usize..end as usize).ok_or(TrapCode::TableOutOfBounds)?;
+    let s = vals
+        .get(src as usize..end as usize)
+        .ok_or(TrapCode::TableOutOfBounds)?;
     t.init(dst, s)
 }
 
-fn table_copy(inst: &InstanceInner, dt: u32, st: u32, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
+fn table_copy(
+    inst: &InstanceInner,
+    dt: u32,
+    st: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> Result<(), TrapCode> {
     Table::copy(table(inst, dt)?, table(inst, st)?, dst, src, len)
 }
 
@@ -158,9 +191,27 @@ pub unsafe extern "C" fn wasm2o_rt_memory_grow(vmctx: *mut u8, mem: u32, delta: 
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) {
+pub unsafe extern "C" fn wasm2o_rt_memory_fill(
+    vmctx: *mut u8,
+    mem: u32,
+    dst: u64,
+    val: u32,
+    len: u64,
+) {
+    // SAFETY: caller contract.
+    let inst = unsafe { instance(vmctx) };
+    if let Some(d) = inst
+        .memories
+        .get(mem as usize)
+        .and_then(|m| m.inner.fast_range(dst, len, true))
+    {
+        // SAFETY: `fast_range` checked the whole range is in bounds and
+        // accessible; raw guest memory no Rust reference covers.
+        guarded(|| unsafe { std::ptr::write_bytes(d, val as u8, len as usize) });
+        return;
+    }
     // SAFETY: caller contract; the result holds nothing to drop.
-    unsafe { check(memory_fill(instance(vmctx), mem, dst, val, len)) }
+    unsafe { check(memory_fill(inst, mem, dst, val, len)) }
 }
 
 /// `void (vmctx, dst_mem, src_mem, dst, src, len)`: memmove semantics.
@@ -177,8 +228,22 @@ pub unsafe extern "C" fn wasm2o_rt_memory_copy(
     src: u64,
     len: u64,
 ) {
+    // SAFETY: caller contract.
+    let inst = unsafe { instance(vmctx) };
+    let ms = &inst.memories;
+    if let (Some(d), Some(s)) = (
+        ms.get(dst_mem as usize)
+            .and_then(|m| m.inner.fast_range(dst, len, true)),
+        ms.get(src_mem as usize)
+            .and_then(|m| m.inner.fast_range(src, len, false)),
+    ) {
+        // SAFETY: `fast_range` checked both ranges are in bounds and
+        // accessible; `copy` has memmove semantics for overlapping ones.
+        guarded(|| unsafe { std::ptr::copy(s as *const u8, d, len as usize) });
+        return;
+    }
     // SAFETY: caller contract; the result holds nothing to drop.
-    unsafe { check(memory_copy(instance(vmctx), dst_mem, src_mem, dst, src, len)) }
+    unsafe { check(memory_copy(inst, dst_mem, src_mem, dst, src, len)) }
 }
 
 /// `void (vmctx, mem, data, dst, src, len)`.
@@ -187,7 +252,14 @@ pub unsafe extern "C" fn wasm2o_rt_memory_copy(
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u64, src: u32, len: u32) {
+pub unsafe extern "C" fn wasm2o_rt_memory_init(
+    vmctx: *mut u8,
+    mem: u32,
+    data: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(memory_init(instance(vmctx), mem, data, dst, src, len)) }
 }
@@ -224,7 +296,12 @@ pub unsafe extern "C" fn wasm2o_rt_data_drop(vmctx: *mut u8, data: u32) {
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_table_grow(vmctx: *mut u8, t: u32, init: usize, delta: u64) -> u64 {
+pub unsafe extern "C" fn wasm2o_rt_table_grow(
+    vmctx: *mut u8,
+    t: u32,
+    init: usize,
+    delta: u64,
+) -> u64 {
     // SAFETY: caller contract.
     let inst = unsafe { instance(vmctx) };
     inst.tables
@@ -239,7 +316,13 @@ pub unsafe extern "C" fn wasm2o_rt_table_grow(vmctx: *mut u8, t: u32, init: usiz
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_table_fill(vmctx: *mut u8, t: u32, dst: u64, val: usize, len: u64) {
+pub unsafe extern "C" fn wasm2o_rt_table_fill(
+    vmctx: *mut u8,
+    t: u32,
+    dst: u64,
+    val: usize,
+    len: u64,
+) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(table(instance(vmctx), t).and_then(|t| t.fill(dst, val, len))) }
 }
@@ -250,7 +333,14 @@ pub unsafe extern "C" fn wasm2o_rt_table_fill(vmctx: *mut u8, t: u32, dst: u64, 
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_table_copy(vmctx: *mut u8, dst_t: u32, src_t: u32, dst: u64, src: u64, len: u64) {
+pub unsafe extern "C" fn wasm2o_rt_table_copy(
+    vmctx: *mut u8,
+    dst_t: u32,
+    src_t: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(table_copy(instance(vmctx), dst_t, src_t, dst, src, len)) }
 }
@@ -261,7 +351,14 @@ pub unsafe extern "C" fn wasm2o_rt_table_copy(vmctx: *mut u8, dst_t: u32, src_t:
 ///
 /// Called by compiled code with its own vmctx.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_table_init(vmctx: *mut u8, t: u32, elem: u32, dst: u64, src: u32, len: u32) {
+pub unsafe extern "C" fn wasm2o_rt_table_init(
+    vmctx: *mut u8,
+    t: u32,
+    elem: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(table_init(instance(vmctx), t, elem, dst, src, len)) }
 }
@@ -309,14 +406,21 @@ fn atomic_wait(
     // past the held lock): shared memories never unmap committed pages.
     // SAFETY: in bounds (checked above), aligned (checked by the caller).
     guarded(|| unsafe { std::ptr::read_volatile(cell as *const u8) });
-    let timeout = u64::try_from(timeout_ns).ok().map(std::time::Duration::from_nanos);
+    let timeout = u64::try_from(timeout_ns)
+        .ok()
+        .map(std::time::Duration::from_nanos);
     Ok(crate::parking::wait(cell, timeout, || equal(cell)) as u32)
 }
 
 /// `memory.atomic.notify`: wakes up to `count` waiters of the cell at `addr`
 /// (bounds- and alignment-checked by compiled code) and returns how many.
 /// On an unshared memory nobody can wait, so it returns 0.
-fn atomic_notify(inst: &InstanceInner, mem: u32, addr: u64, count: u32) -> Result<u32, RuntimeTrap> {
+fn atomic_notify(
+    inst: &InstanceInner,
+    mem: u32,
+    addr: u64,
+    count: u32,
+) -> Result<u32, RuntimeTrap> {
     let m = memory(inst, mem)?;
     if !m.ty().shared {
         return Ok(0);
@@ -348,7 +452,12 @@ unsafe fn value_or_raise<V>(r: Result<V, RuntimeTrap>) -> V {
 /// Called by compiled code with its own vmctx, `addr` bounds- and
 /// alignment-checked.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_rt_atomic_notify(vmctx: *mut u8, mem: u32, addr: u64, count: u32) -> u32 {
+pub unsafe extern "C" fn wasm2o_rt_atomic_notify(
+    vmctx: *mut u8,
+    mem: u32,
+    addr: u64,
+    count: u32,
+) -> u32 {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { value_or_raise(atomic_notify(instance(vmctx), mem, addr, count)) }
 }
@@ -370,9 +479,19 @@ pub unsafe extern "C" fn wasm2o_rt_atomic_wait32(
 ) -> u32 {
     // SAFETY: `cell` is an in-bounds, readable, 4-byte-aligned address of a
     // live shared memory (checked by `atomic_wait` and the caller).
-    let equal = |cell: usize| unsafe { (*(cell as *const AtomicU32)).load(Ordering::SeqCst) == expected };
+    let equal =
+        |cell: usize| unsafe { (*(cell as *const AtomicU32)).load(Ordering::SeqCst) == expected };
     // SAFETY: caller contract; the result holds nothing to drop.
-    unsafe { value_or_raise(atomic_wait(instance(vmctx), mem, addr, 4, timeout_ns, equal)) }
+    unsafe {
+        value_or_raise(atomic_wait(
+            instance(vmctx),
+            mem,
+            addr,
+            4,
+            timeout_ns,
+            equal,
+        ))
+    }
 }
 
 /// `u32 (vmctx, mem, addr, expected, timeout_ns)`: as `wait32`, on 8 bytes.
@@ -389,9 +508,19 @@ pub unsafe extern "C" fn wasm2o_rt_atomic_wait64(
     timeout_ns: i64,
 ) -> u32 {
     // SAFETY: as in `wasm2o_rt_atomic_wait32`, 8-byte-aligned.
-    let equal = |cell: usize| unsafe { (*(cell as *const AtomicU64)).load(Ordering::SeqCst) == expected };
+    let equal =
+        |cell: usize| unsafe { (*(cell as *const AtomicU64)).load(Ordering::SeqCst) == expected };
     // SAFETY: caller contract; the result holds nothing to drop.
-    unsafe { value_or_raise(atomic_wait(instance(vmctx), mem, addr, 8, timeout_ns, equal)) }
+    unsafe {
+        value_or_raise(atomic_wait(
+            instance(vmctx),
+            mem,
+            addr,
+            8,
+            timeout_ns,
+            equal,
+        ))
+    }
 }
 
 /// `void (vmctx, code)`: raises trap `code`; never returns. Usable by any
@@ -435,13 +564,34 @@ static BUILTINS: Builtins = Builtins([
         crate::abi::builtins::MEMORY_INIT,
         wasm2o_rt_memory_init as *const c_void,
     ),
-    (crate::abi::builtins::DATA_DROP, wasm2o_rt_data_drop as *const c_void),
-    (crate::abi::builtins::TABLE_GROW, wasm2o_rt_table_grow as *const c_void),
-    (crate::abi::builtins::TABLE_FILL, wasm2o_rt_table_fill as *const c_void),
-    (crate::abi::builtins::TABLE_COPY, wasm2o_rt_table_copy as *const c_void),
-    (crate::abi::builtins::TABLE_INIT, wasm2o_rt_table_init as *const c_void),
-    (crate::abi::builtins::ELEM_DROP, wasm2o_rt_elem_drop as *const c_void),
-    (crate::abi::builtins::RAISE_TRAP, wasm2o_rt_raise_trap as *const c_void),
+    (
+        crate::abi::builtins::DATA_DROP,
+        wasm2o_rt_data_drop as *const c_void,
+    ),
+    (
+        crate::abi::builtins::TABLE_GROW,
+        wasm2o_rt_table_grow as *const c_void,
+    ),
+    (
+        crate::abi::builtins::TABLE_FILL,
+        wasm2o_rt_table_fill as *const c_void,
+    ),
+    (
+        crate::abi::builtins::TABLE_COPY,
+        wasm2o_rt_table_copy as *const c_void,
+    ),
+    (
+        crate::abi::builtins::TABLE_INIT,
+        wasm2o_rt_table_init as *const c_void,
+    ),
+    (
+        crate::abi::builtins::ELEM_DROP,
+        wasm2o_rt_elem_drop as *const c_void,
+    ),
+    (
+        crate::abi::builtins::RAISE_TRAP,
+        wasm2o_rt_raise_trap as *const c_void,
+    ),
     (
         crate::abi::builtins::MEMORY_DISCARD,
         wasm2o_rt_memory_discard as *const c_void,
@@ -527,7 +677,9 @@ unsafe extern "C" fn mc_discard64(caller: *mut VMCaller, addr: i64, size: i64) {
 fn split_field(name: &str) -> Option<(&str, u32)> {
     match name.split_once('@') {
         None => Some((name, 0)),
-        Some((op, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some((op, n.parse().ok()?)),
+        Some((op, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((op, n.parse().ok()?))
+        }
         Some(_) => None,
     }
 }
@@ -535,17 +687,29 @@ fn split_field(name: &str) -> Option<(&str, u32)> {
 /// Binds an import of module `memory-control` to the runtime's own
 /// implementation, for an instance of the module `info` describes. `Err` is
 /// the full link error.
-pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import) -> Result<Func, String> {
+pub(crate) fn memory_control_import(
+    info: &ModuleInfo,
+    imp: &crate::desc::Import,
+) -> Result<Func, String> {
     let unsupported = || format!("memory-control: {} is not supported yet", imp.name);
     let (op, mem) = split_field(&imp.name).ok_or_else(unsupported)?;
     if !matches!(op, "discard" | "map" | "unmap" | "protect" | "map_handle") {
         return Err(unsupported());
     }
-    let incompatible = |detail: String| format!("incompatible import type: {}::{}: {detail}", imp.module, imp.name);
+    let incompatible = |detail: String| {
+        format!(
+            "incompatible import type: {}::{}: {detail}",
+            imp.module, imp.name
+        )
+    };
     let Some(mt) = info.memories.get(mem as usize) else {
         return Err(incompatible(format!("the module has no memory {mem}")));
     };
-    let idx = if mt.memory64 { ValType::I64 } else { ValType::I32 };
+    let idx = if mt.memory64 {
+        ValType::I64
+    } else {
+        ValType::I32
+    };
     // `map`, `unmap`, `protect`, `map_handle`: see `builtins_memctl`.
     let (want, f) = match crate::builtins_memctl::import(op, mt) {
         Some(r) => r.map_err(incompatible)?,
@@ -567,7 +731,9 @@ pub(crate) fn memory_control_import(info: &ModuleInfo, imp: &crate::desc::Import
     };
     let have = &info.types[t as usize];
     if *have != want {
-        return Err(incompatible(format!("expected function {want}, got {have}")));
+        return Err(incompatible(format!(
+            "expected function {want}, got {have}"
+        )));
     }
     // SAFETY: `f` has the C signature of `want` with a `VMCaller` first
     // argument; `env` is the memory index, not a pointer.

@@ -225,10 +225,15 @@ pub unsafe extern "C" fn wasm2o_instance_new(
     let mut resolve = |imp: &crate::desc::Import| -> Option<Extern> {
         let found = imports.iter().find(|i| {
             // SAFETY: NUL-terminated strings (contract).
-            unsafe { cstr(i.module) == Some(imp.module.as_str()) && cstr(i.name) == Some(imp.name.as_str()) }
+            unsafe {
+                cstr(i.module) == Some(imp.module.as_str())
+                    && cstr(i.name) == Some(imp.name.as_str())
+            }
         })?;
         if !found.func.is_null() {
-            let ImportKind::Func(t) = imp.kind else { return None };
+            let ImportKind::Func(t) = imp.kind else {
+                return None;
+            };
             // SAFETY: the header's typed prototypes make the function's C
             // type match the import's type; `env` is the host's.
             return Some(Extern::Func(unsafe {
@@ -310,7 +315,10 @@ pub unsafe extern "C" fn wasm2o_instance_call(
         return host_error(format!("no exported function named `{name}`"));
     };
     let ty = info.func_type(e.index);
-    if nresults != ty.results.len() || (nargs != 0 && args.is_null()) || (nresults != 0 && results.is_null()) {
+    if nresults != ty.results.len()
+        || (nargs != 0 && args.is_null())
+        || (nresults != 0 && results.is_null())
+    {
         return host_error(format!("wasm2o_instance_call: `{name}` has type {ty}"));
     }
     let args: &[wasm2o_val] = if nargs == 0 {
@@ -344,7 +352,12 @@ pub unsafe extern "C" fn wasm2o_instance_call(
                     ValType::ExternRef => 5,
                 };
                 // SAFETY: `nresults` == rs.len() writable entries (checked, contract).
-                unsafe { results.add(i).write(wasm2o_val { kind, of: r.to_bits() }) };
+                unsafe {
+                    results.add(i).write(wasm2o_val {
+                        kind,
+                        of: r.to_bits(),
+                    })
+                };
             }
             0
         }
@@ -398,7 +411,9 @@ pub unsafe extern "C" fn wasm2o_instance_call_index(
 ///
 /// `instance` is a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_instance_trap(instance: *const wasm2o_instance) -> *const wasm2o_trap_info {
+pub unsafe extern "C" fn wasm2o_instance_trap(
+    instance: *const wasm2o_instance,
+) -> *const wasm2o_trap_info {
     // SAFETY: contract.
     match unsafe { inst(instance) } {
         Some(i) => &*i.c.trap.lock().unwrap_or_else(|e| e.into_inner()) as *const wasm2o_trap_info,
@@ -441,7 +456,10 @@ pub unsafe extern "C" fn wasm2o_instance_export(
 ///
 /// `instance` is a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_instance_memory(instance: *mut wasm2o_instance, index: u32) -> *mut wasm2o_memory {
+pub unsafe extern "C" fn wasm2o_instance_memory(
+    instance: *mut wasm2o_instance,
+    index: u32,
+) -> *mut wasm2o_memory {
     // SAFETY: contract.
     match unsafe { inst(instance) }.and_then(|i| i.memories.get(index as usize)) {
         Some(m) => Arc::as_ptr(&m.inner) as *mut wasm2o_memory,
@@ -485,7 +503,11 @@ pub(crate) fn memory_result(r: Result<(), Trap>) -> u32 {
 ///
 /// `memory` is null or a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_memory_discard(memory: *mut wasm2o_memory, addr: u64, len: u64) -> u32 {
+pub unsafe extern "C" fn wasm2o_memory_discard(
+    memory: *mut wasm2o_memory,
+    addr: u64,
+    len: u64,
+) -> u32 {
     // SAFETY: contract.
     let Some(m) = (unsafe { memory.as_ref() }) else {
         set_error("wasm2o_memory_discard: null memory");
@@ -532,7 +554,12 @@ pub unsafe extern "C" fn wasm2o_memory_write(
 /// `memory` is null or a live handle; `dst` holds `len` writable bytes
 /// (may be null if `len` is 0) that do not overlap the memory.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_memory_read(memory: *mut wasm2o_memory, offset: u64, dst: *mut u8, len: usize) -> u32 {
+pub unsafe extern "C" fn wasm2o_memory_read(
+    memory: *mut wasm2o_memory,
+    offset: u64,
+    dst: *mut u8,
+    len: usize,
+) -> u32 {
     // SAFETY: contract.
     let Some(m) = (unsafe { memory.as_ref() }) else {
         set_error("wasm2o_memory_read: null memory");
@@ -567,7 +594,9 @@ pub unsafe extern "C" fn wasm2o_caller_env(caller: *mut wasm2o_caller) -> *mut c
 ///
 /// `caller` is the first argument a host function received.
 #[no_mangle]
-pub unsafe extern "C" fn wasm2o_caller_instance(caller: *mut wasm2o_caller) -> *mut wasm2o_instance {
+pub unsafe extern "C" fn wasm2o_caller_instance(
+    caller: *mut wasm2o_caller,
+) -> *mut wasm2o_instance {
     // SAFETY: contract.
     unsafe { caller.as_ref() }.map_or(std::ptr::null_mut(), |c| {
         c.instance.load(std::sync::atomic::Ordering::Acquire)
@@ -582,7 +611,11 @@ pub unsafe extern "C" fn wasm2o_caller_instance(caller: *mut wasm2o_caller) -> *
 /// Only inside a host function called from Wasm.
 #[no_mangle]
 pub unsafe extern "C" fn wasm2o_caller_trap(_caller: *mut wasm2o_caller, code: u32) -> ! {
-    let code = if code == 0 { TrapCode::HostError as u32 } else { code };
+    let code = if code == 0 {
+        TrapCode::HostError as u32
+    } else {
+        code
+    };
     // SAFETY: contract: we are under an entry.
     unsafe { crate::sys::enter::raise(code, None, 0) }
 }

@@ -64,7 +64,12 @@ pub struct FuncType {
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
     }
 }
@@ -160,7 +165,10 @@ pub enum SegmentMode {
     Passive,
     /// Element segments only.
     Declared,
-    Active { index: u32, offset: ConstExpr },
+    Active {
+        index: u32,
+        offset: ConstExpr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -370,7 +378,11 @@ impl ModuleInfo {
             let mode = r.mode()?;
             let data_offset = r.u64()?;
             let len = r.u64()?;
-            m.datas.push(DataSegment { mode, data_offset, len });
+            m.datas.push(DataSegment {
+                mode,
+                data_offset,
+                len,
+            });
         }
         if r.pos != bytes.len() {
             return Err(DecodeError("trailing bytes"));
@@ -391,10 +403,22 @@ impl ModuleInfo {
                 bad(t < nt, "import type index out of range")?;
             }
         }
-        bad(self.num_imported(ExternKind::Func) as usize <= self.funcs.len(), "import count")?;
-        bad(self.num_imported(ExternKind::Memory) as usize <= self.memories.len(), "import count")?;
-        bad(self.num_imported(ExternKind::Table) as usize <= self.tables.len(), "import count")?;
-        bad(self.num_imported(ExternKind::Global) as usize <= self.globals.len(), "import count")?;
+        bad(
+            self.num_imported(ExternKind::Func) as usize <= self.funcs.len(),
+            "import count",
+        )?;
+        bad(
+            self.num_imported(ExternKind::Memory) as usize <= self.memories.len(),
+            "import count",
+        )?;
+        bad(
+            self.num_imported(ExternKind::Table) as usize <= self.tables.len(),
+            "import count",
+        )?;
+        bad(
+            self.num_imported(ExternKind::Global) as usize <= self.globals.len(),
+            "import count",
+        )?;
         for e in &self.exports {
             let n = match e.kind {
                 ExternKind::Func => self.funcs.len(),
@@ -481,7 +505,10 @@ impl Writer {
     fn memory(&mut self, m: &MemoryType) {
         self.u64(m.min);
         self.opt_u64(m.max);
-        self.u8(m.memory64 as u8 | (m.shared as u8) << 1 | (m.control.is_virtual as u8) << 2 | (m.control.immutable as u8) << 3);
+        self.u8(m.memory64 as u8
+            | (m.shared as u8) << 1
+            | (m.control.is_virtual as u8) << 2
+            | (m.control.immutable as u8) << 3);
         self.u64(m.control.no_access_pages);
         self.u64(m.control.read_only_pages);
     }
@@ -556,10 +583,14 @@ impl Reader<'_> {
         Ok(self.take(1)?[0])
     }
     fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     /// A count, sanity-checked against the remaining bytes (each item takes
     /// at least one byte) so a corrupt count cannot make us allocate wildly.
@@ -616,7 +647,12 @@ impl Reader<'_> {
         let min = self.u64()?;
         let max = self.opt_u64()?;
         let table64 = self.u8()? != 0;
-        Ok(TableType { elem, min, max, table64 })
+        Ok(TableType {
+            elem,
+            min,
+            max,
+            table64,
+        })
     }
     fn global(&mut self) -> Result<GlobalType, DecodeError> {
         let ty = ValType::from_tag(self.u8()?)?;
@@ -658,16 +694,58 @@ mod tests {
     #[test]
     fn roundtrip() {
         let m = ModuleInfo {
-            types: vec![FuncType { params: vec![ValType::I32, ValType::F64], results: vec![ValType::ExternRef] }],
-            imports: vec![Import { module: "env".into(), name: "f".into(), kind: ImportKind::Func(0) }],
+            types: vec![FuncType {
+                params: vec![ValType::I32, ValType::F64],
+                results: vec![ValType::ExternRef],
+            }],
+            imports: vec![Import {
+                module: "env".into(),
+                name: "f".into(),
+                kind: ImportKind::Func(0),
+            }],
             funcs: vec![0, 0],
-            memories: vec![MemoryType { min: 1, max: Some(2), memory64: true, shared: false, control: MemoryControl { read_only_pages: 2, ..Default::default() } }],
-            tables: vec![TableType { elem: ValType::FuncRef, min: 0, max: None, table64: false }],
-            globals: vec![GlobalDef { ty: GlobalType { ty: ValType::I32, mutable: true }, init: Some(ConstExpr::I32(-5)) }],
-            exports: vec![Export { name: "g".into(), kind: ExternKind::Global, index: 0 }],
+            memories: vec![MemoryType {
+                min: 1,
+                max: Some(2),
+                memory64: true,
+                shared: false,
+                control: MemoryControl {
+                    read_only_pages: 2,
+                    ..Default::default()
+                },
+            }],
+            tables: vec![TableType {
+                elem: ValType::FuncRef,
+                min: 0,
+                max: None,
+                table64: false,
+            }],
+            globals: vec![GlobalDef {
+                ty: GlobalType {
+                    ty: ValType::I32,
+                    mutable: true,
+                },
+                init: Some(ConstExpr::I32(-5)),
+            }],
+            exports: vec![Export {
+                name: "g".into(),
+                kind: ExternKind::Global,
+                index: 0,
+            }],
             start: Some(1),
-            elems: vec![ElemSegment { mode: SegmentMode::Active { index: 0, offset: ConstExpr::GlobalGet(0) }, elem: ValType::FuncRef, items: vec![ConstExpr::RefFunc(1), ConstExpr::RefNull(ValType::FuncRef)] }],
-            datas: vec![DataSegment { mode: SegmentMode::Passive, data_offset: 4096, len: 3 }],
+            elems: vec![ElemSegment {
+                mode: SegmentMode::Active {
+                    index: 0,
+                    offset: ConstExpr::GlobalGet(0),
+                },
+                elem: ValType::FuncRef,
+                items: vec![ConstExpr::RefFunc(1), ConstExpr::RefNull(ValType::FuncRef)],
+            }],
+            datas: vec![DataSegment {
+                mode: SegmentMode::Passive,
+                data_offset: 4096,
+                len: 3,
+            }],
         };
         let bytes = m.encode();
         assert_eq!(ModuleInfo::decode(&bytes), Ok(m));
@@ -675,7 +753,10 @@ mod tests {
 
     #[test]
     fn truncated_is_an_error() {
-        let m = ModuleInfo { types: vec![FuncType::default()], ..Default::default() };
+        let m = ModuleInfo {
+            types: vec![FuncType::default()],
+            ..Default::default()
+        };
         let bytes = m.encode();
         for n in 0..bytes.len() {
             assert!(ModuleInfo::decode(&bytes[..n]).is_err());

@@ -37,8 +37,14 @@ pub(crate) struct FuncInner {
 }
 
 pub(crate) enum FuncKind {
-    Host { fn_ptr: usize, env: usize },
-    Instance { owner: Arc<InstanceInner>, index: u32 },
+    Host {
+        fn_ptr: usize,
+        env: usize,
+    },
+    Instance {
+        owner: Arc<InstanceInner>,
+        index: u32,
+    },
 }
 
 impl std::fmt::Debug for Func {
@@ -74,7 +80,12 @@ impl Func {
         }
     }
 
-    pub(crate) fn of_instance(owner: Arc<InstanceInner>, index: u32, ty: FuncType, type_id: u32) -> Func {
+    pub(crate) fn of_instance(
+        owner: Arc<InstanceInner>,
+        index: u32,
+        ty: FuncType,
+        type_id: u32,
+    ) -> Func {
         Func {
             inner: Arc::new(FuncInner {
                 ty,

@@ -54,15 +54,28 @@ pub(crate) struct MemoryImage {
 
 /// The images of every memory of a module (`None`: copy path), built by
 /// `Module` once, on first instantiation.
-pub(crate) fn build_all(info: &ModuleInfo, data: impl Fn(u64, u64) -> &'static [u8]) -> Vec<Option<MemoryImage>> {
+pub(crate) fn build_all(
+    info: &ModuleInfo,
+    data: impl Fn(u64, u64) -> &'static [u8],
+) -> Vec<Option<MemoryImage>> {
     let imported = info.num_imported(ExternKind::Memory) as usize;
     (0..info.memories.len())
-        .map(|i| if i < imported { None } else { build(info, i as u32, &data) })
+        .map(|i| {
+            if i < imported {
+                None
+            } else {
+                build(info, i as u32, &data)
+            }
+        })
         .collect()
 }
 
 /// Memory `index`'s image, if it qualifies (see the file comment).
-fn build(info: &ModuleInfo, index: u32, data: &impl Fn(u64, u64) -> &'static [u8]) -> Option<MemoryImage> {
+fn build(
+    info: &ModuleInfo,
+    index: u32,
+    data: &impl Fn(u64, u64) -> &'static [u8],
+) -> Option<MemoryImage> {
     if !cfg!(target_os = "linux") {
         return None;
     }
@@ -70,12 +83,17 @@ fn build(info: &ModuleInfo, index: u32, data: &impl Fn(u64, u64) -> &'static [u8
     if ty.shared || ty.control.is_virtual {
         return None;
     }
-    let prefix = ty.control.no_access_pages.checked_add(ty.control.read_only_pages)?;
+    let prefix = ty
+        .control
+        .no_access_pages
+        .checked_add(ty.control.read_only_pages)?;
     let size = prefix.checked_add(ty.min)?.checked_mul(P)?;
     let ro_base = ty.control.no_access_pages.checked_mul(P)?;
     let mut chunks = Vec::new();
     for seg in &info.datas {
-        let SegmentMode::Active { index: i, offset } = &seg.mode else { continue };
+        let SegmentMode::Active { index: i, offset } = &seg.mode else {
+            continue;
+        };
         if *i != index {
             continue;
         }
@@ -128,10 +146,20 @@ fn build(info: &ModuleInfo, index: u32, data: &impl Fn(u64, u64) -> &'static [u8
 pub(crate) fn apply(mem: &MemoryInner, img: &MemoryImage) -> bool {
     let rw = Prot::ReadWrite.to_libc();
     for (k, &(s, e)) in img.ranges.iter().enumerate() {
-        let fill = Fill::File { prot: rw, fd: img.fd.as_raw_fd(), offset: s, shared: false };
+        let fill = Fill::File {
+            prot: rw,
+            fd: img.fd.as_raw_fd(),
+            offset: s,
+            shared: false,
+        };
         if remap::replace(&mem.map, s as usize, (e - s) as usize, fill).is_err() {
             for &(s, e) in &img.ranges[..=k] {
-                remap::replace_or_abort(&mem.map, s as usize, (e - s) as usize, Fill::Anonymous(rw));
+                remap::replace_or_abort(
+                    &mem.map,
+                    s as usize,
+                    (e - s) as usize,
+                    Fill::Anonymous(rw),
+                );
             }
             return false;
         }

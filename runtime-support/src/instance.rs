@@ -66,7 +66,10 @@ pub(crate) struct KeepAlive(Mutex<Vec<Arc<InstanceInner>>>);
 
 impl KeepAlive {
     pub(crate) fn push(&self, instance: Arc<InstanceInner>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(instance);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(instance);
     }
 }
 
@@ -122,7 +125,9 @@ fn check_memory(want: &MemoryType, m: &Memory) -> Result<(), String> {
     let have = m.ty();
     let actual_max = m.inner_max();
     if want.memory64 != have.memory64 || want.shared != have.shared {
-        return Err(format!("memory kind differs (expected {want:?}, got {have:?})"));
+        return Err(format!(
+            "memory kind differs (expected {want:?}, got {have:?})"
+        ));
     }
     // Memory-control attributes are part of the type and must match
     // exactly; the limits are the read-write part's.
@@ -144,7 +149,10 @@ fn check_memory(want: &MemoryType, m: &Memory) -> Result<(), String> {
 fn check_table(want: &TableType, t: &Table) -> Result<(), String> {
     let have = t.ty();
     if want.elem != have.elem || want.table64 != have.table64 {
-        return Err(format!("table of {} expected, got table of {}", want.elem, have.elem));
+        return Err(format!(
+            "table of {} expected, got table of {}",
+            want.elem, have.elem
+        ));
     }
     if !limits_ok(want.min, want.max, have.min, have.max) {
         return Err(format!(
@@ -170,16 +178,23 @@ fn resolve_imports(
     for imp in &info.imports {
         let ext = if imp.module == crate::builtins::MEMORY_CONTROL {
             // Served by the runtime, never by the host.
-            Extern::Func(crate::builtins::memory_control_import(info, imp).map_err(InstantiateError::Link)?)
+            Extern::Func(
+                crate::builtins::memory_control_import(info, imp)
+                    .map_err(InstantiateError::Link)?,
+            )
         } else {
-            resolve(imp)
-                .ok_or_else(|| InstantiateError::Link(format!("unknown import: {}::{}", imp.module, imp.name)))?
+            resolve(imp).ok_or_else(|| {
+                InstantiateError::Link(format!("unknown import: {}::{}", imp.module, imp.name))
+            })?
         };
         match (&imp.kind, &ext) {
             (ImportKind::Func(t), Extern::Func(f)) => {
                 let want = &info.types[*t as usize];
                 if f.ty() != want {
-                    return Err(link_err(imp, format!("expected function {want}, got {}", f.ty())));
+                    return Err(link_err(
+                        imp,
+                        format!("expected function {want}, got {}", f.ty()),
+                    ));
                 }
                 r.funcs.push(f.clone());
             }
@@ -215,7 +230,10 @@ fn resolve_imports(
                     ImportKind::Memory(_) => "memory",
                     ImportKind::Global(_) => "global",
                 };
-                return Err(link_err(imp, format!("expected a {want}, got a {}", ext.kind_name())));
+                return Err(link_err(
+                    imp,
+                    format!("expected a {want}, got a {}", ext.kind_name()),
+                ));
             }
         }
         r.all.push(ext);
@@ -224,8 +242,15 @@ fn resolve_imports(
 }
 
 /// Evaluates a constant expression to the bits of its value.
-fn eval(expr: &ConstExpr, globals: &[Global], vmctx: &VmCtx, nfuncs: usize) -> Result<u64, InstantiateError> {
-    let bad = |what: &str| InstantiateError::Resource(format!("module descriptor: constant expression: {what}"));
+fn eval(
+    expr: &ConstExpr,
+    globals: &[Global],
+    vmctx: &VmCtx,
+    nfuncs: usize,
+) -> Result<u64, InstantiateError> {
+    let bad = |what: &str| {
+        InstantiateError::Resource(format!("module descriptor: constant expression: {what}"))
+    };
     Ok(match *expr {
         ConstExpr::I32(v) => v as u32 as u64,
         ConstExpr::I64(v) => v as u64,
@@ -296,9 +321,9 @@ impl Instance {
                     instance: AtomicPtr::new(std::ptr::null_mut()),
                 })
             });
-            let p = caller
-                .as_ref()
-                .map_or(std::ptr::null_mut(), |c| &**c as *const VMCaller as *mut VMCaller);
+            let p = caller.as_ref().map_or(std::ptr::null_mut(), |c| {
+                &**c as *const VMCaller as *mut VMCaller
+            });
             vmctx.set_func(i as u32, f.bind(p));
             callers.extend(caller);
         }
@@ -317,10 +342,9 @@ impl Instance {
 
         let mut globals = imports.globals;
         for g in &info.globals[globals.len()..] {
-            let init = g
-                .init
-                .as_ref()
-                .ok_or_else(|| res("module descriptor: defined global without initialiser".into()))?;
+            let init = g.init.as_ref().ok_or_else(|| {
+                res("module descriptor: defined global without initialiser".into())
+            })?;
             let bits = eval(init, &globals, &vmctx, info.funcs.len())?;
             globals.push(Global::new(g.ty, Val::from_bits(g.ty.ty, bits)));
         }
@@ -355,7 +379,8 @@ impl Instance {
         let self_ptr = Arc::as_ptr(&inner);
         inner.vmctx.set_instance(self_ptr as *const ());
         for c in &inner.callers {
-            c.instance.store(self_ptr as *mut InstanceInner, Ordering::Release);
+            c.instance
+                .store(self_ptr as *mut InstanceInner, Ordering::Release);
         }
         let info = module.info();
         let n_tables = info.num_imported(crate::desc::ExternKind::Table) as usize;
@@ -403,7 +428,9 @@ impl Instance {
             .exports
             .iter()
             .find(|e| e.name == name && e.kind == ExternKind::Func);
-        let index = e.ok_or_else(|| CallError::NoSuchExport(name.to_string()))?.index;
+        let index = e
+            .ok_or_else(|| CallError::NoSuchExport(name.to_string()))?
+            .index;
         inner.call_index(index, args)
     }
 
@@ -504,8 +531,11 @@ impl InstanceInner {
             for seg in &self.module.info().datas[..failed] {
                 if let SegmentMode::Active { index, offset } = &seg.mode {
                     // Constant and in bounds: the image's conditions.
-                    if let (true, Ok(off)) = (*index as usize == m, self.offset(offset, mem.ty.memory64)) {
-                        mem.map.write(off as usize, self.module.data(seg.data_offset, seg.len));
+                    if let (true, Ok(off)) =
+                        (*index as usize == m, self.offset(offset, mem.ty.memory64))
+                    {
+                        mem.map
+                            .write(off as usize, self.module.data(seg.data_offset, seg.len));
                     }
                 }
             }
@@ -513,7 +543,12 @@ impl InstanceInner {
     }
 
     fn offset(&self, expr: &ConstExpr, is64: bool) -> Result<u64, InstantiateError> {
-        let bits = eval(expr, &self.globals, &self.vmctx, self.module.info().funcs.len())?;
+        let bits = eval(
+            expr,
+            &self.globals,
+            &self.vmctx,
+            self.module.info().funcs.len(),
+        )?;
         Ok(if is64 { bits } else { bits & 0xffff_ffff })
     }
 
@@ -561,14 +596,22 @@ impl InstanceInner {
             values.len() >= ty.params.len().max(ty.results.len()),
             "value slots too short"
         );
-        let wrapper = self
-            .module
-            .wrapper(index)
-            .ok_or_else(|| CallError::BadArguments(format!("function {index} has no array wrapper (not exported)")))?;
+        let wrapper = self.module.wrapper(index).ok_or_else(|| {
+            CallError::BadArguments(format!(
+                "function {index} has no array wrapper (not exported)"
+            ))
+        })?;
         // SAFETY: the wrapper belongs to this instance's module, the vmctx
         // is fully initialised (instantiation is past the vmctx setup), and
         // `values` holds max(params, results) slots (asserted above).
-        let r = unsafe { enter::call_wrapper(wrapper, self.vmctx.as_ptr(), values.as_mut_ptr(), self.max_stack_bytes) };
+        let r = unsafe {
+            enter::call_wrapper(
+                wrapper,
+                self.vmctx.as_ptr(),
+                values.as_mut_ptr(),
+                self.max_stack_bytes,
+            )
+        };
         r.map_err(|rec| CallError::Trap(self.make_trap(rec)))
     }
 
@@ -608,11 +651,16 @@ impl InstanceInner {
 
     /// An element segment's values (empty once dropped).
     pub(crate) fn elem_segment(&self, i: u32) -> Arc<[usize]> {
-        self.elems[i as usize].lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.elems[i as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn elem_drop(&self, i: u32) {
-        *self.elems[i as usize].lock().unwrap_or_else(|e| e.into_inner()) = Arc::from(Vec::new());
+        *self.elems[i as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::from(Vec::new());
     }
 
     pub(crate) fn num_datas(&self) -> usize {

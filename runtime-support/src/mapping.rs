@@ -125,6 +125,12 @@ impl Control {
         (!self.is_virtual).then(|| PageState::anonymous(Prot::ReadWrite, 0))
     }
 
+    /// Whether any page may differ from the static layout (see `active`).
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
     pub(crate) fn has_files(&self) -> bool {
         self.files.load(Ordering::Acquire)
     }
@@ -190,7 +196,15 @@ impl Control {
             let at = offset.max(s * P);
             let denied = match ps.or(dflt) {
                 None => Some(at),
-                Some(p) if !(if write { p.prot.writable() } else { p.prot.readable() }) => Some(at),
+                Some(p)
+                    if !(if write {
+                        p.prot.writable()
+                    } else {
+                        p.prot.readable()
+                    }) =>
+                {
+                    Some(at)
+                }
                 // Host pages wholly past the end of a mapped file fault:
                 // deny them before anything is written.
                 Some(p) if end.min(e * P) > p.eof() => Some(at.max(p.eof())),

@@ -89,16 +89,25 @@ impl Module {
             ));
         }
         for (i, d) in info.datas.iter().enumerate() {
-            if d.data_offset.checked_add(d.len).is_none_or(|e| e > data.len() as u64) {
-                return Err(format!("module descriptor: data segment {i} outside the data blob"));
+            if d.data_offset
+                .checked_add(d.len)
+                .is_none_or(|e| e > data.len() as u64)
+            {
+                return Err(format!(
+                    "module descriptor: data segment {i} outside the data blob"
+                ));
             }
         }
-        let mut wrappers: Vec<(u32, usize)> = wrappers.iter().map(|w| (w.func_index, w.ptr as usize)).collect();
+        let mut wrappers: Vec<(u32, usize)> = wrappers
+            .iter()
+            .map(|w| (w.func_index, w.ptr as usize))
+            .collect();
         wrappers.sort_by_key(|w| w.0);
         if wrappers.iter().any(|w| w.0 as usize >= info.funcs.len()) {
             return Err("module descriptor: wrapper for an unknown function".into());
         }
-        registry::register_code(raw as usize, funcs, traps).map_err(|e| format!("module descriptor: {e}"))?;
+        registry::register_code(raw as usize, funcs, traps)
+            .map_err(|e| format!("module descriptor: {e}"))?;
         let type_ids = info.types.iter().map(intern_signature).collect();
         Ok(Arc::new(Module {
             raw: raw as usize,
@@ -148,7 +157,10 @@ impl Module {
     /// The array wrapper of function `func_index`, if the object has one
     /// (exports and the start function do).
     pub fn wrapper(&self, func_index: u32) -> Option<*const u8> {
-        let i = self.wrappers.binary_search_by_key(&func_index, |w| w.0).ok()?;
+        let i = self
+            .wrappers
+            .binary_search_by_key(&func_index, |w| w.0)
+            .ok()?;
         Some(self.wrappers[i].1 as *const u8)
     }
 
@@ -161,7 +173,11 @@ impl Module {
     pub(crate) fn memory_image(&self, index: u32) -> Option<&crate::image::MemoryImage> {
         let data = self.data;
         self.images
-            .get_or_init(|| crate::image::build_all(&self.info, |off, len| &data[off as usize..(off + len) as usize]))
+            .get_or_init(|| {
+                crate::image::build_all(&self.info, |off, len| {
+                    &data[off as usize..(off + len) as usize]
+                })
+            })
             .get(index as usize)?
             .as_ref()
     }
@@ -236,12 +252,16 @@ mod tests {
 
         let short = Box::leak(Box::new(raw(meta, b"ab")));
         // SAFETY: as above.
-        assert!(unsafe { Module::from_raw(short) }.unwrap_err().contains("data segment"));
+        assert!(unsafe { Module::from_raw(short) }
+            .unwrap_err()
+            .contains("data segment"));
         let mut bad = raw(meta, b"abcd");
         bad.abi_version = 99;
         let bad = Box::leak(Box::new(bad));
         // SAFETY: as above.
-        assert!(unsafe { Module::from_raw(bad) }.unwrap_err().contains("ABI version"));
+        assert!(unsafe { Module::from_raw(bad) }
+            .unwrap_err()
+            .contains("ABI version"));
         let _ = (
             RawFunc {
                 ptr: std::ptr::null(),

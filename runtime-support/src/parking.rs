@@ -58,7 +58,11 @@ fn shard(key: usize) -> MutexGuard<'static, Queues> {
 /// forever; a timeout too large to represent is forever too).
 ///
 /// `still_expected` must not fault or block: it runs with a lock held.
-pub(crate) fn wait(key: usize, timeout: Option<Duration>, still_expected: impl FnOnce() -> bool) -> WaitResult {
+pub(crate) fn wait(
+    key: usize,
+    timeout: Option<Duration>,
+    still_expected: impl FnOnce() -> bool,
+) -> WaitResult {
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let mut q = shard(key);
     if !still_expected() {
@@ -91,7 +95,11 @@ pub(crate) fn wait(key: usize, timeout: Option<Duration>, still_expected: impl F
                     }
                     return WaitResult::TimedOut;
                 }
-                q = me.cv.wait_timeout(q, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                q = me
+                    .cv
+                    .wait_timeout(q, d - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
         }
     }
@@ -128,13 +136,22 @@ mod tests {
     #[test]
     fn not_equal_and_timeout() {
         assert_eq!(wait(0x1000, None, || false), WaitResult::NotEqual);
-        assert_eq!(wait(0x1000, Some(Duration::ZERO), || true), WaitResult::TimedOut);
+        assert_eq!(
+            wait(0x1000, Some(Duration::ZERO), || true),
+            WaitResult::TimedOut
+        );
         let t = Instant::now();
-        assert_eq!(wait(0x1000, Some(Duration::from_millis(20)), || true), WaitResult::TimedOut);
+        assert_eq!(
+            wait(0x1000, Some(Duration::from_millis(20)), || true),
+            WaitResult::TimedOut
+        );
         assert!(t.elapsed() >= Duration::from_millis(20));
         // A timed-out waiter left the queue.
         assert_eq!(notify(0x1000, 1), 0);
-        assert_eq!(wait(0x1000, Some(Duration::MAX), || false), WaitResult::NotEqual);
+        assert_eq!(
+            wait(0x1000, Some(Duration::MAX), || false),
+            WaitResult::NotEqual
+        );
     }
 
     #[test]

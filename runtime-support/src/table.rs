@@ -47,7 +47,10 @@ impl Table {
     pub fn new(ty: TableType, init: Val) -> Result<Table, String> {
         let max = ty.max.unwrap_or(u64::MAX).min(MAX_TABLE_ELEMENTS);
         if ty.min > max {
-            return Err(format!("table: minimum of {} elements is too large", ty.min));
+            return Err(format!(
+                "table: minimum of {} elements is too large",
+                ty.min
+            ));
         }
         let elems = alloc(ty.min as usize, init.to_bits() as usize);
         let def = Box::new(VMTableDef {
@@ -114,7 +117,10 @@ impl Table {
         }
         let mut v: Vec<AtomicUsize> = Vec::new();
         v.try_reserve_exact(new as usize).ok()?;
-        v.extend(e.iter().map(|a| AtomicUsize::new(a.load(Ordering::Relaxed))));
+        v.extend(
+            e.iter()
+                .map(|a| AtomicUsize::new(a.load(Ordering::Relaxed))),
+        );
         v.extend((old..new).map(|_| AtomicUsize::new(init)));
         let b = v.into_boxed_slice();
         self.inner
@@ -142,12 +148,20 @@ impl Table {
     pub(crate) fn init(&self, dst: u64, vals: &[usize]) -> Result<(), TrapCode> {
         let e = self.lock();
         let r = range(dst, vals.len() as u64, e.len())?;
-        e[r].iter().zip(vals).for_each(|(a, v)| a.store(*v, Ordering::Relaxed));
+        e[r].iter()
+            .zip(vals)
+            .for_each(|(a, v)| a.store(*v, Ordering::Relaxed));
         Ok(())
     }
 
     /// `table.copy` (overlap-safe), bounds-checked before any write.
-    pub(crate) fn copy(dst_t: &Table, src_t: &Table, dst: u64, src: u64, len: u64) -> Result<(), TrapCode> {
+    pub(crate) fn copy(
+        dst_t: &Table,
+        src_t: &Table,
+        dst: u64,
+        src: u64,
+        len: u64,
+    ) -> Result<(), TrapCode> {
         let vals: Vec<usize> = {
             let s = src_t.lock();
             let r = range(src, len, s.len())?;
@@ -183,8 +197,14 @@ mod tests {
     #[test]
     fn layout() {
         assert_eq!(size_of::<VMTableDef>() as u32, abi::VMTABLE_DEF_SIZE);
-        assert_eq!(offset_of!(VMTableDef, elements) as u32, abi::VMTABLE_DEF_ELEMENTS);
-        assert_eq!(offset_of!(VMTableDef, length) as u32, abi::VMTABLE_DEF_LENGTH);
+        assert_eq!(
+            offset_of!(VMTableDef, elements) as u32,
+            abi::VMTABLE_DEF_ELEMENTS
+        );
+        assert_eq!(
+            offset_of!(VMTableDef, length) as u32,
+            abi::VMTABLE_DEF_LENGTH
+        );
     }
 
     #[test]

@@ -202,7 +202,9 @@ fn module(global_init: i32) -> Arc<Module> {
         },
     ]));
     let data: &'static [u8] = b"\x2a\0\0\0";
-    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(meta, funcs, wrappers, data)));
+    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(
+        meta, funcs, wrappers, data,
+    )));
     // SAFETY: a leaked, well-formed descriptor.
     unsafe { Module::from_raw(raw) }.unwrap()
 }
@@ -226,7 +228,10 @@ fn instantiate_call_and_trap() {
         vec![Val::I32(14)]
     );
     // The data segment went to offset = global 0 = 8.
-    assert_eq!(inst.call("load", &[Val::I32(8)]).unwrap(), vec![Val::I32(42)]);
+    assert_eq!(
+        inst.call("load", &[Val::I32(8)]).unwrap(),
+        vec![Val::I32(42)]
+    );
     // Out of bounds: a real SIGSEGV turned into a trap.
     let e = inst.call("load", &[Val::I32(70000)]).unwrap_err();
     let CallError::Trap(t) = e else { panic!("{e}") };
@@ -243,7 +248,10 @@ fn instantiate_call_and_trap() {
         panic!()
     };
     assert_eq!(mem.grow(1), Some(1));
-    assert_eq!(inst.call("load", &[Val::I32(70000)]).unwrap(), vec![Val::I32(0)]);
+    assert_eq!(
+        inst.call("load", &[Val::I32(70000)]).unwrap(),
+        vec![Val::I32(0)]
+    );
     let Some(Extern::Table(t)) = inst.export("t") else {
         panic!()
     };
@@ -257,7 +265,10 @@ fn instantiate_call_and_trap() {
         inst.call("add", &[Val::I32(1)]),
         Err(CallError::BadArguments(_))
     ));
-    assert!(matches!(inst.call("nope", &[]), Err(CallError::NoSuchExport(_))));
+    assert!(matches!(
+        inst.call("nope", &[]),
+        Err(CallError::NoSuchExport(_))
+    ));
 }
 
 #[test]
@@ -282,17 +293,27 @@ fn link_errors() {
     };
     // SAFETY: never called.
     let f = unsafe { Func::host(ty, host_double as *const _, std::ptr::null_mut()) };
-    let e = Instance::new(&m, &mut |_| Some(Extern::Func(f.clone()))).err().unwrap();
+    let e = Instance::new(&m, &mut |_| Some(Extern::Func(f.clone())))
+        .err()
+        .unwrap();
     assert!(e.to_string().starts_with("incompatible import type"), "{e}");
 }
 
 #[test]
 fn start_trap_and_data_trap_fail_instantiation() {
-    let e = Instance::new(&module(99), &mut |_| Some(host(0))).err().unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(&module(99), &mut |_| Some(host(0)))
+        .err()
+        .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     assert_eq!(t.code, TrapCode::Unreachable);
-    let e = Instance::new(&module(65533), &mut |_| Some(host(0))).err().unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(&module(65533), &mut |_| Some(host(0)))
+        .err()
+        .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
 }
 
@@ -309,12 +330,23 @@ fn capi_roundtrip() {
     let mut inst = std::ptr::null_mut();
     // SAFETY: valid arguments.
     unsafe {
-        let st = capi::wasm2o_instance_new(m.raw(), imports.as_ptr(), 1, std::ptr::null(), &mut inst);
+        let st =
+            capi::wasm2o_instance_new(m.raw(), imports.as_ptr(), 1, std::ptr::null(), &mut inst);
         assert_eq!(st, capi::WASM2O_OK);
-        let args = [capi::wasm2o_val { kind: 0, of: 2 }, capi::wasm2o_val { kind: 0, of: 3 }];
+        let args = [
+            capi::wasm2o_val { kind: 0, of: 2 },
+            capi::wasm2o_val { kind: 0, of: 3 },
+        ];
         let mut res = [capi::wasm2o_val { kind: 9, of: 0 }];
         assert_eq!(
-            capi::wasm2o_instance_call(inst, c"add".as_ptr(), args.as_ptr(), 2, res.as_mut_ptr(), 1),
+            capi::wasm2o_instance_call(
+                inst,
+                c"add".as_ptr(),
+                args.as_ptr(),
+                2,
+                res.as_mut_ptr(),
+                1
+            ),
             0
         );
         assert_eq!((res[0].kind, res[0].of), (0, 2 + 3 + 2 * 2 + 5));
@@ -341,7 +373,10 @@ fn raise_unwinds_nested_entries() {
         // SAFETY: test: under an entry.
         unsafe {
             *values += 1;
-            crate::builtins::wasm2o_rt_raise_trap(std::ptr::null_mut(), TrapCode::IntegerOverflow as u32)
+            crate::builtins::wasm2o_rt_raise_trap(
+                std::ptr::null_mut(),
+                TrapCode::IntegerOverflow as u32,
+            )
         }
     }
     unsafe extern "C" fn nesting(vmctx: *mut u8, values: *mut u64) {

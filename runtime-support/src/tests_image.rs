@@ -15,7 +15,11 @@ use crate::*;
 
 /// A module without code: memories `mems`, active data segments
 /// `(memory, offset, bytes)`.
-fn module(mems: &[MemoryType], segs: &[(u32, ConstExpr, Vec<u8>)], globals: Vec<GlobalDef>) -> Arc<Module> {
+fn module(
+    mems: &[MemoryType],
+    segs: &[(u32, ConstExpr, Vec<u8>)],
+    globals: Vec<GlobalDef>,
+) -> Arc<Module> {
     let mut info = ModuleInfo {
         memories: mems.to_vec(),
         globals,
@@ -87,7 +91,9 @@ fn contents(m: &Memory) -> Vec<u8> {
 fn expected(size: u64, segs: &[(u32, ConstExpr, Vec<u8>)]) -> Vec<u8> {
     let mut v = vec![0u8; size as usize];
     for (_, off, bytes) in segs {
-        let ConstExpr::I32(o) = off else { unreachable!() };
+        let ConstExpr::I32(o) = off else {
+            unreachable!()
+        };
         let o = *o as u32 as usize;
         v[o..o + bytes.len()].copy_from_slice(bytes);
     }
@@ -130,7 +136,10 @@ fn instances_share_the_image_copy_on_write() {
     ma.write(P, &[0; 100]).unwrap();
     ma.write(P + (2 << 20), b"written").unwrap();
     ma.write(P + (4 << 20) - 1, &[0]).unwrap();
-    assert!(contents(&mb) == want, "the other instance still sees the image");
+    assert!(
+        contents(&mb) == want,
+        "the other instance still sees the image"
+    );
     let c = new(&m).unwrap();
     assert!(contents(&c.memory(0).unwrap()) == want, "a fresh one too");
     let mut b7 = [0u8; 7];
@@ -139,7 +148,10 @@ fn instances_share_the_image_copy_on_write() {
     // Growth and the pages around the image are unaffected.
     assert_eq!(ma.grow(2), Some(80));
     ma.write(81 * P, &[5]).unwrap();
-    assert_eq!(ma.write(82 * P, &[5]).unwrap_err().code, TrapCode::MemoryOutOfBounds);
+    assert_eq!(
+        ma.write(82 * P, &[5]).unwrap_err().code,
+        TrapCode::MemoryOutOfBounds
+    );
 }
 
 #[test]
@@ -163,7 +175,12 @@ fn discard_over_image_pages_reads_zeros_and_frees_them() {
     );
     assert!(from_image(&mem, 9 * P) && from_image(&mem, 24 * P));
     assert_eq!(mem.map().resident_pages(0, 9 * P as usize).unwrap(), 0);
-    assert_eq!(mem.map().resident_pages(20 * P as usize, 4 * P as usize).unwrap(), 0);
+    assert_eq!(
+        mem.map()
+            .resident_pages(20 * P as usize, 4 * P as usize)
+            .unwrap(),
+        0
+    );
     assert!(contents(&mem) == want);
     // Discarding again (now anonymous), and discard then write, behave.
     mem.discard(P, P).unwrap();
@@ -222,8 +239,14 @@ fn read_only_prefix_and_immutable_images_are_sealed() {
     let mut b = [0u8; 1];
     mem.read(P, &mut b).unwrap();
     assert_eq!(b[0], segs[0].2[0]);
-    assert_eq!(mem.write(P, &[1]).unwrap_err().code, TrapCode::MemoryAccessDenied);
-    assert_eq!(mem.discard(2 * P, P).unwrap_err().code, TrapCode::MemoryAccessDenied);
+    assert_eq!(
+        mem.write(P, &[1]).unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
+    assert_eq!(
+        mem.discard(2 * P, P).unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
     let want = expected(7 * P, &segs);
     let mut got = vec![0u8; 6 * P as usize];
     mem.read(P, &mut got).unwrap();
@@ -239,7 +262,10 @@ fn read_only_prefix_and_immutable_images_are_sealed() {
     let m = module(&[imm], &[(0, at(0), noise(2 * P as usize, 12))], vec![]);
     let mem = new(&m).unwrap().memory(0).unwrap();
     assert!(from_image(&mem, 0) && maps_line(mem.data_ptr() as usize).contains(" r--p "));
-    assert_eq!(mem.write(0, &[1]).unwrap_err().code, TrapCode::MemoryAccessDenied);
+    assert_eq!(
+        mem.write(0, &[1]).unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
 }
 
 #[test]
@@ -299,7 +325,9 @@ fn copy_path_cases_and_their_traps() {
     let m = module(&[mem_ty(4, 0, 0), mem_ty(1, 0, 0)], &segs, vec![]);
     assert!(m.memory_image(0).is_some());
     match new(&m) {
-        Err(InstantiateError::Trap(t)) => assert_eq!((t.code, t.memory), (TrapCode::MemoryOutOfBounds, Some(1))),
+        Err(InstantiateError::Trap(t)) => {
+            assert_eq!((t.code, t.memory), (TrapCode::MemoryOutOfBounds, Some(1)))
+        }
         other => panic!("{:?}", other.err()),
     }
 }
@@ -324,32 +352,50 @@ fn bulk_writes_past_the_end_of_a_file_write_nothing() {
     // holding byte 69999 (relative) is the last readable one.
     let (path, f) = temp_file("eof-bulk", 70000);
     let mem = Memory::new(mem_ty(4, 0, 0)).unwrap();
-    mem.map_fd(P, 3 * P, f.as_raw_fd(), 0, 3, MapFlags::Shared).unwrap();
+    mem.map_fd(P, 3 * P, f.as_raw_fd(), 0, 3, MapFlags::Shared)
+        .unwrap();
     let hp = crate::sys::mmap::page_size() as u64;
     let eof = P + 70000u64.div_ceil(hp) * hp;
     // A write from below the end into the pages past it: denied at the
     // first page past the end, and nothing written.
     let t = mem.write(P + 69000, &[1; 8000]).unwrap_err();
-    assert_eq!((t.code, t.address), (TrapCode::MemoryAccessDenied, Some(eof)));
+    assert_eq!(
+        (t.code, t.address),
+        (TrapCode::MemoryAccessDenied, Some(eof))
+    );
     let mut b = [0u8; 1];
     mem.read(P + 69000, &mut b).unwrap();
     assert_eq!(b[0], 0xab, "nothing written before the faulting point");
     // Up to the end of the last partial host page is fine (zeros after
     // byte 70000).
-    mem.write(P + 69999, &vec![2; (eof - P - 69999) as usize]).unwrap();
+    mem.write(P + 69999, &vec![2; (eof - P - 69999) as usize])
+        .unwrap();
     // Reads (a copy's source) and discard (a fill) are denied the same way.
-    assert_eq!(mem.read(eof - 1, &mut [0; 2]).unwrap_err().address, Some(eof));
-    assert_eq!(mem.discard(2 * P, P).unwrap_err().code, TrapCode::MemoryAccessDenied);
-    assert_eq!(mem.read(3 * P, &mut b).unwrap_err().code, TrapCode::MemoryAccessDenied);
+    assert_eq!(
+        mem.read(eof - 1, &mut [0; 2]).unwrap_err().address,
+        Some(eof)
+    );
+    assert_eq!(
+        mem.discard(2 * P, P).unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
+    assert_eq!(
+        mem.read(3 * P, &mut b).unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
     // Pages below the file and the ones before the end work.
     mem.write(P - 1, &[3, 3]).unwrap();
     mem.discard(0, P).unwrap();
     // A mapping that starts past the end is denied from its start; one
     // wholly within the file (from offset 65536: 4464 bytes) too past it.
     mem.unmap(P, 3 * P).unwrap();
-    mem.map_fd(3 * P, P, f.as_raw_fd(), P, 3, MapFlags::Private).unwrap();
+    mem.map_fd(3 * P, P, f.as_raw_fd(), P, 3, MapFlags::Private)
+        .unwrap();
     let edge = 3 * P + (70000 - P).div_ceil(hp) * hp;
-    assert_eq!(mem.write(3 * P, &vec![4; P as usize]).unwrap_err().address, Some(edge));
+    assert_eq!(
+        mem.write(3 * P, &vec![4; P as usize]).unwrap_err().address,
+        Some(edge)
+    );
     mem.write(3 * P, &[4; 16]).unwrap();
     drop(f);
     std::fs::remove_file(path).unwrap();

@@ -46,7 +46,10 @@ mod tests {
         assert_eq!(size_of::<VMFuncRef>() as u32, abi::VMCTX_FUNC_ENTRY_SIZE);
         assert_eq!(offset_of!(VMFuncRef, fn_ptr) as u32, abi::VMFUNCREF_FN);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, abi::VMFUNCREF_VMCTX);
-        assert_eq!(offset_of!(VMFuncRef, type_id) as u32, abi::VMFUNCREF_TYPE_ID);
+        assert_eq!(
+            offset_of!(VMFuncRef, type_id) as u32,
+            abi::VMFUNCREF_TYPE_ID
+        );
     }
 
     #[test]

@@ -103,7 +103,10 @@ pub(super) fn is_atomic_operator(op: &Operator<'_>) -> bool {
     ) || classify(op).is_some()
 }
 
-pub(super) fn translate_atomic(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_atomic(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     match op {
         Operator::AtomicFence { .. } => {
             cx.builder.ins().fence();
@@ -112,7 +115,10 @@ pub(super) fn translate_atomic(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
             let count = cx.pop1();
             let index = cx.pop1();
             let addr = wasm_address(cx, memarg, index, 4);
-            let m = cx.builder.ins().iconst(types::I32, memory_index(memarg) as i64);
+            let m = cx
+                .builder
+                .ins()
+                .iconst(types::I32, memory_index(memarg) as i64);
             let r = cx.call_builtin(builtins::ATOMIC_NOTIFY, &[m, addr, count], &[types::I32])[0];
             cx.push(r);
         }
@@ -122,8 +128,15 @@ pub(super) fn translate_atomic(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
             let expected = cx.pop1();
             let index = cx.pop1();
             let addr = wasm_address(cx, memarg, index, if wide { 8 } else { 4 });
-            let m = cx.builder.ins().iconst(types::I32, memory_index(memarg) as i64);
-            let name = if wide { builtins::ATOMIC_WAIT64 } else { builtins::ATOMIC_WAIT32 };
+            let m = cx
+                .builder
+                .ins()
+                .iconst(types::I32, memory_index(memarg) as i64);
+            let name = if wide {
+                builtins::ATOMIC_WAIT64
+            } else {
+                builtins::ATOMIC_WAIT32
+            };
             let r = cx.call_builtin(name, &[m, addr, expected, timeout], &[types::I32])[0];
             cx.push(r);
         }
@@ -137,7 +150,12 @@ pub(super) fn translate_atomic(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
 
 /// The Wasm effective address (`index + offset`, as i64) for the runtime's
 /// wait/notify, after the same bounds and alignment checks as an access.
-fn wasm_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, width: u8) -> Value {
+fn wasm_address(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    memarg: &MemArg,
+    index: Value,
+    width: u8,
+) -> Value {
     let native = checked_native_address(cx, memarg, index, width);
     let base_off = cx.env.layout.memory(memory_index(memarg)) + crate::abi::VMCTX_MEMORY_BASE;
     let base = cx.load_vmctx_readonly(base_off);
@@ -146,20 +164,37 @@ fn wasm_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, 
 
 /// Native address of an atomic access: explicit bounds check first, then
 /// the alignment check (the spec's order), so no fault can happen later.
-fn checked_native_address(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, width: u8) -> Value {
+fn checked_native_address(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    memarg: &MemArg,
+    index: Value,
+    width: u8,
+) -> Value {
     let index = widen(cx, index);
     let (addr, off) = heap_address(cx, memarg, index, width, true);
-    let addr = if off != 0 { cx.builder.ins().iadd_imm_s(addr, off as i64) } else { addr };
+    let addr = if off != 0 {
+        cx.builder.ins().iadd_imm_s(addr, off as i64)
+    } else {
+        addr
+    };
     if width > 1 {
         // The base is page-aligned, so the native address has the Wasm
         // address's low bits.
         let low = cx.builder.ins().band_imm_u(addr, (width - 1) as i64);
-        cx.builder.ins().trapnz(low, clif_trap(TrapCode::UnalignedAtomic));
+        cx.builder
+            .ins()
+            .trapnz(low, clif_trap(TrapCode::UnalignedAtomic));
     }
     addr
 }
 
-fn translate_access(cx: &mut FuncCx<'_, '_, '_, '_>, kind: Kind, ty: ir::Type, width: u8, memarg: &MemArg) -> Result<(), Error> {
+fn translate_access(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    kind: Kind,
+    ty: ir::Type,
+    width: u8,
+    memarg: &MemArg,
+) -> Result<(), Error> {
     let mem = memory_index(memarg);
     if !matches!(kind, Kind::Load) {
         check_writable(cx, mem, "an atomic write")?;
@@ -213,7 +248,10 @@ fn translate_access(cx: &mut FuncCx<'_, '_, '_, '_>, kind: Kind, ty: ir::Type, w
             // The expected value is compared at the access width.
             let expected = narrow(cx, expected);
             let replacement = narrow(cx, replacement);
-            let old = cx.builder.ins().atomic_cas(flags, addr, expected, replacement);
+            let old = cx
+                .builder
+                .ins()
+                .atomic_cas(flags, addr, expected, replacement);
             let old = extend(cx, old);
             cx.push(old);
         }

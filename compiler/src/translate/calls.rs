@@ -12,10 +12,16 @@ use cranelift_codegen::ir::{
 };
 use wasmparser::Operator;
 
-pub(super) fn translate_call(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_call(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     match *op {
         Operator::Call { function_index } => translate_direct_call(cx, function_index),
-        Operator::CallIndirect { type_index, table_index } => {
+        Operator::CallIndirect {
+            type_index,
+            table_index,
+        } => {
             translate_call_indirect(cx, type_index, table_index);
             Ok(())
         }
@@ -24,19 +30,30 @@ pub(super) fn translate_call(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>)
 }
 
 /// Stack slots for results after the first, and their addresses.
-fn make_result_slots(cx: &mut FuncCx<'_, '_, '_, '_>, ty: &FuncType) -> Vec<(ir::StackSlot, ir::Type)> {
+fn make_result_slots(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    ty: &FuncType,
+) -> Vec<(ir::StackSlot, ir::Type)> {
     ty.results
         .iter()
         .skip(1)
         .map(|t| {
-            let slot = cx.builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+            let slot = cx.builder.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                8,
+                3,
+            ));
             (slot, clif_type(*t))
         })
         .collect()
 }
 
 /// Pushes the call's results: the return value, then the out-slots.
-fn push_results(cx: &mut FuncCx<'_, '_, '_, '_>, call: ir::Inst, slots: &[(ir::StackSlot, ir::Type)]) {
+fn push_results(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    call: ir::Inst,
+    slots: &[(ir::StackSlot, ir::Type)],
+) {
     let first = cx.builder.inst_results(call).first().copied();
     if let Some(v) = first {
         cx.push(v);
@@ -48,7 +65,12 @@ fn push_results(cx: &mut FuncCx<'_, '_, '_, '_>, call: ir::Inst, slots: &[(ir::S
 }
 
 /// Arguments after `ctx`: the Wasm arguments, then the out-slot addresses.
-fn call_args(cx: &mut FuncCx<'_, '_, '_, '_>, ctx: Value, ty: &FuncType, slots: &[(ir::StackSlot, ir::Type)]) -> Vec<Value> {
+fn call_args(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    ctx: Value,
+    ty: &FuncType,
+    slots: &[(ir::StackSlot, ir::Type)],
+) -> Vec<Value> {
     let mut args = vec![ctx];
     args.extend(cx.popn(ty.params.len()));
     for (slot, _) in slots {
@@ -68,8 +90,14 @@ fn translate_direct_call(cx: &mut FuncCx<'_, '_, '_, '_>, func_index: u32) -> Re
         let type_index = cx.env.module.info.funcs[func_index as usize];
         let entry = cx.env.layout.func(func_index);
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-        let callee = cx.builder.ins().load(PTR, flags, cx.vmctx, (entry + abi::VMFUNCREF_FN) as i32);
-        let ctx = cx.builder.ins().load(PTR, flags, cx.vmctx, (entry + abi::VMFUNCREF_VMCTX) as i32);
+        let callee =
+            cx.builder
+                .ins()
+                .load(PTR, flags, cx.vmctx, (entry + abi::VMFUNCREF_FN) as i32);
+        let ctx =
+            cx.builder
+                .ins()
+                .load(PTR, flags, cx.vmctx, (entry + abi::VMFUNCREF_VMCTX) as i32);
         call_through(cx, type_index, &ty, callee, ctx, &slots);
     } else {
         let f = cx.make_defined_func_ref(func_index);
@@ -90,8 +118,13 @@ fn call_through(
     slots: &[(ir::StackSlot, ir::Type)],
 ) {
     let flags = cx.trusted_in(Region::StackLimit);
-    let limit = cx.builder.ins().load(PTR, flags, cx.vmctx, abi::VMCTX_STACK_LIMIT as i32);
-    cx.builder.ins().store(flags, limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
+    let limit = cx
+        .builder
+        .ins()
+        .load(PTR, flags, cx.vmctx, abi::VMCTX_STACK_LIMIT as i32);
+    cx.builder
+        .ins()
+        .store(flags, limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
     let sig = cx.make_sig_ref(type_index);
     let args = call_args(cx, ctx, ty, slots);
     let call = cx.builder.ins().call_indirect(sig, callee, &args);
@@ -103,19 +136,37 @@ fn translate_call_indirect(cx: &mut FuncCx<'_, '_, '_, '_>, type_index: u32, tab
     let index = cx.pop1();
     let elem = super::table::load_table_element(cx, table_index, index, TrapCode::TableOutOfBounds);
     let is_null = cx.builder.ins().icmp_imm_u(IntCC::Equal, elem, 0);
-    cx.builder.ins().trapnz(is_null, clif_trap(TrapCode::UninitializedElement));
+    cx.builder
+        .ins()
+        .trapnz(is_null, clif_trap(TrapCode::UninitializedElement));
 
     // Signature check: one compare against the canonical id of our type.
     let type_ids = cx.load_vmctx_readonly(abi::VMCTX_TYPE_IDS);
     let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-    let expected = cx.builder.ins().load(types::I32, flags, type_ids, (type_index * 4) as i32);
+    let expected = cx
+        .builder
+        .ins()
+        .load(types::I32, flags, type_ids, (type_index * 4) as i32);
     let funcref_flags = cx.trusted_in(Region::FuncRefs).with_readonly();
-    let actual = cx.builder.ins().load(types::I32, funcref_flags, elem, abi::VMFUNCREF_TYPE_ID as i32);
+    let actual = cx.builder.ins().load(
+        types::I32,
+        funcref_flags,
+        elem,
+        abi::VMFUNCREF_TYPE_ID as i32,
+    );
     let mismatch = cx.builder.ins().icmp(IntCC::NotEqual, expected, actual);
-    cx.builder.ins().trapnz(mismatch, clif_trap(TrapCode::IndirectCallTypeMismatch));
+    cx.builder
+        .ins()
+        .trapnz(mismatch, clif_trap(TrapCode::IndirectCallTypeMismatch));
 
-    let callee = cx.builder.ins().load(PTR, funcref_flags, elem, abi::VMFUNCREF_FN as i32);
-    let ctx = cx.builder.ins().load(PTR, funcref_flags, elem, abi::VMFUNCREF_VMCTX as i32);
+    let callee = cx
+        .builder
+        .ins()
+        .load(PTR, funcref_flags, elem, abi::VMFUNCREF_FN as i32);
+    let ctx = cx
+        .builder
+        .ins()
+        .load(PTR, funcref_flags, elem, abi::VMFUNCREF_VMCTX as i32);
     let slots = make_result_slots(cx, &ty);
     call_through(cx, type_index, &ty, callee, ctx, &slots);
 }

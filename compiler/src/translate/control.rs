@@ -70,7 +70,10 @@ pub fn block_args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 /// Params and results of a block type.
-fn block_signature(cx: &FuncCx<'_, '_, '_, '_>, bt: BlockType) -> Result<(Vec<ValType>, Vec<ValType>), Error> {
+fn block_signature(
+    cx: &FuncCx<'_, '_, '_, '_>,
+    bt: BlockType,
+) -> Result<(Vec<ValType>, Vec<ValType>), Error> {
     Ok(match bt {
         BlockType::Empty => (vec![], vec![]),
         BlockType::Type(t) => (vec![], vec![crate::module::val_type(t, cx.offset)?]),
@@ -99,11 +102,16 @@ fn frame_index(cx: &FuncCx<'_, '_, '_, '_>, depth: u32) -> usize {
     cx.control.len() - 1 - depth as usize
 }
 
-pub(super) fn translate_control(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_control(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     match op {
         Operator::Nop => {}
         Operator::Unreachable => {
-            cx.builder.ins().trap(super::clif_trap(TrapCode::Unreachable));
+            cx.builder
+                .ins()
+                .trap(super::clif_trap(TrapCode::Unreachable));
             cx.unreachable_depth = 1;
         }
         Operator::Block { blockty } => translate_block(cx, *blockty)?,
@@ -181,7 +189,9 @@ fn translate_if(cx: &mut FuncCx<'_, '_, '_, '_>, bt: BlockType) -> Result<(), Er
     let else_block = block_with_params(cx, &params);
     let next = block_with_params(cx, &results);
     let args = block_args(cx.peekn(params.len()));
-    cx.builder.ins().brif(cond, then_block, &args, else_block, &args);
+    cx.builder
+        .ins()
+        .brif(cond, then_block, &args, else_block, &args);
     cx.builder.seal_block(then_block);
     cx.builder.seal_block(else_block);
     cx.builder.switch_to_block(then_block);
@@ -190,7 +200,11 @@ fn translate_if(cx: &mut FuncCx<'_, '_, '_, '_>, bt: BlockType) -> Result<(), Er
     let then_params = cx.builder.block_params(then_block).to_vec();
     cx.stack.extend(then_params);
     cx.control.push(Frame {
-        kind: FrameKind::If { else_block, has_else: false, else_reachable: true },
+        kind: FrameKind::If {
+            else_block,
+            has_else: false,
+            else_reachable: true,
+        },
         next,
         br_dest: next,
         num_params: params.len(),
@@ -204,7 +218,12 @@ fn translate_if(cx: &mut FuncCx<'_, '_, '_, '_>, bt: BlockType) -> Result<(), Er
 /// `else`; `reachable` says whether the end of the then-arm is reachable.
 fn translate_else(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
     let frame = cx.control.last_mut().expect("validated: else inside if");
-    let FrameKind::If { else_block, has_else, else_reachable } = &mut frame.kind else {
+    let FrameKind::If {
+        else_block,
+        has_else,
+        else_reachable,
+    } = &mut frame.kind
+    else {
         unreachable!("validated: else matches an if")
     };
     *has_else = true;
@@ -235,7 +254,12 @@ fn translate_end(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
         jump(cx, frame.next, &results);
         frame.next_reachable = true;
     }
-    if let FrameKind::If { else_block, has_else: false, else_reachable: true } = frame.kind {
+    if let FrameKind::If {
+        else_block,
+        has_else: false,
+        else_reachable: true,
+    } = frame.kind
+    {
         // No else: the false edge passes the params straight through
         // (validation guarantees params == results).
         cx.builder.switch_to_block(else_block);
@@ -287,7 +311,10 @@ fn translate_br_if(cx: &mut FuncCx<'_, '_, '_, '_>, depth: u32) {
     cx.builder.switch_to_block(cont);
 }
 
-fn translate_br_table(cx: &mut FuncCx<'_, '_, '_, '_>, targets: &wasmparser::BrTable<'_>) -> Result<(), Error> {
+fn translate_br_table(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    targets: &wasmparser::BrTable<'_>,
+) -> Result<(), Error> {
     let index = cx.pop1();
     let default = targets.default();
     let depths = targets.targets().collect::<Result<Vec<u32>, _>>()?;
@@ -303,7 +330,9 @@ fn translate_br_table(cx: &mut FuncCx<'_, '_, '_, '_>, targets: &wasmparser::BrT
     };
     let default_call = call_for(cx, default);
     let table: Vec<_> = depths.iter().map(|d| call_for(cx, *d)).collect();
-    let jt = cx.builder.create_jump_table(JumpTableData::new(default_call, &table));
+    let jt = cx
+        .builder
+        .create_jump_table(JumpTableData::new(default_call, &table));
     cx.builder.ins().br_table(index, jt);
     cx.popn(arity);
     Ok(())

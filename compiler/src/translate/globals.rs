@@ -9,7 +9,10 @@ use crate::Error;
 use cranelift_codegen::ir::{immediates::Ieee32, immediates::Ieee64, InstBuilder, Value};
 use wasmparser::Operator;
 
-pub(super) fn translate_variable(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_variable(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     match *op {
         Operator::LocalGet { local_index } => {
             let (var, _) = cx.locals[local_index as usize];
@@ -51,10 +54,24 @@ fn translate_global_get(cx: &mut FuncCx<'_, '_, '_, '_>, index: u32) -> Value {
     let g = &cx.env.module.info.globals[index as usize];
     if !g.ty.mutable {
         match g.init {
-            Some(ConstExpr::I32(v)) => return cx.builder.ins().iconst(cranelift_codegen::ir::types::I32, v as i64),
-            Some(ConstExpr::I64(v)) => return cx.builder.ins().iconst(cranelift_codegen::ir::types::I64, v),
-            Some(ConstExpr::F32(bits)) => return cx.builder.ins().f32const(Ieee32::with_bits(bits)),
-            Some(ConstExpr::F64(bits)) => return cx.builder.ins().f64const(Ieee64::with_bits(bits)),
+            Some(ConstExpr::I32(v)) => {
+                return cx
+                    .builder
+                    .ins()
+                    .iconst(cranelift_codegen::ir::types::I32, v as i64)
+            }
+            Some(ConstExpr::I64(v)) => {
+                return cx
+                    .builder
+                    .ins()
+                    .iconst(cranelift_codegen::ir::types::I64, v)
+            }
+            Some(ConstExpr::F32(bits)) => {
+                return cx.builder.ins().f32const(Ieee32::with_bits(bits))
+            }
+            Some(ConstExpr::F64(bits)) => {
+                return cx.builder.ins().f64const(Ieee64::with_bits(bits))
+            }
             _ => {}
         }
     }

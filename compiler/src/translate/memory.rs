@@ -21,13 +21,35 @@ pub(super) fn is_memory_operator(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,
-        I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. } | I32Load8S { .. }
-            | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. } | I64Load8S { .. }
-            | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. } | I64Load32S { .. }
-            | I64Load32U { .. } | I32Store { .. } | I64Store { .. } | F32Store { .. }
-            | F64Store { .. } | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. }
-            | I64Store16 { .. } | I64Store32 { .. } | MemorySize { .. } | MemoryGrow { .. }
-            | MemoryFill { .. } | MemoryCopy { .. } | MemoryInit { .. } | DataDrop { .. }
+        I32Load { .. }
+            | I64Load { .. }
+            | F32Load { .. }
+            | F64Load { .. }
+            | I32Load8S { .. }
+            | I32Load8U { .. }
+            | I32Load16S { .. }
+            | I32Load16U { .. }
+            | I64Load8S { .. }
+            | I64Load8U { .. }
+            | I64Load16S { .. }
+            | I64Load16U { .. }
+            | I64Load32S { .. }
+            | I64Load32U { .. }
+            | I32Store { .. }
+            | I64Store { .. }
+            | F32Store { .. }
+            | F64Store { .. }
+            | I32Store8 { .. }
+            | I32Store16 { .. }
+            | I64Store8 { .. }
+            | I64Store16 { .. }
+            | I64Store32 { .. }
+            | MemorySize { .. }
+            | MemoryGrow { .. }
+            | MemoryFill { .. }
+            | MemoryCopy { .. }
+            | MemoryInit { .. }
+            | DataDrop { .. }
             | MemoryDiscard { .. }
     )
 }
@@ -39,9 +61,12 @@ enum Load {
     Extend(ir::Type, u8, bool),
 }
 
-pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
-    use Operator::*;
+pub(super) fn translate_memory(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     use types::{F32, F64, I32, I64};
+    use Operator::*;
     match op {
         I32Load { memarg } => translate_load(cx, memarg, Load::Plain(I32)),
         I64Load { memarg } => translate_load(cx, memarg, Load::Plain(I64)),
@@ -115,7 +140,10 @@ pub(super) fn translate_memory(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_
 
 /// Lowers a memory-control operation (the opcode or a `memory-control`
 /// import) to its runtime builtin.
-pub(super) fn translate_intrinsic(cx: &mut FuncCx<'_, '_, '_, '_>, intrinsic: Intrinsic) -> Result<(), Error> {
+pub(super) fn translate_intrinsic(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    intrinsic: Intrinsic,
+) -> Result<(), Error> {
     match intrinsic {
         Intrinsic::Discard(mem) => {
             check_writable(cx, mem, "memory.discard")?;
@@ -155,7 +183,12 @@ pub(super) fn translate_intrinsic(cx: &mut FuncCx<'_, '_, '_, '_>, intrinsic: In
 }
 
 /// The memory index constant and the address/size widened to i64.
-fn memctl_operands(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32, addr: Value, size: Value) -> (Value, Value, Value) {
+fn memctl_operands(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    mem: u32,
+    addr: Value,
+    size: Value,
+) -> (Value, Value, Value) {
     let m = cx.builder.ins().iconst(types::I32, mem as i64);
     let addr = widen(cx, addr);
     let size = widen(cx, size);
@@ -163,9 +196,16 @@ fn memctl_operands(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32, addr: Value, size:
 }
 
 /// Code that writes to an `immutable` memory is rejected at compile time.
-pub(super) fn check_writable(cx: &FuncCx<'_, '_, '_, '_>, mem: u32, what: &str) -> Result<(), Error> {
+pub(super) fn check_writable(
+    cx: &FuncCx<'_, '_, '_, '_>,
+    mem: u32,
+    what: &str,
+) -> Result<(), Error> {
     if cx.env.module.info.memories[mem as usize].control.immutable {
-        return Err(Error::at(cx.offset, format!("{what} writes to memory {mem}, which is immutable")));
+        return Err(Error::at(
+            cx.offset,
+            format!("{what} writes to memory {mem}, which is immutable"),
+        ));
     }
     Ok(())
 }
@@ -198,7 +238,9 @@ fn memory_length(cx: &mut FuncCx<'_, '_, '_, '_>, mem: u32) -> Value {
     let off = cx.env.layout.memory(mem) + abi::VMCTX_MEMORY_DEF;
     let def = cx.load_vmctx_readonly(off);
     let flags = cx.trusted_in(Region::MemoryLength(mem));
-    cx.builder.ins().load(types::I64, flags, def, abi::VMMEMORY_DEF_LENGTH as i32)
+    cx.builder
+        .ins()
+        .load(types::I64, flags, def, abi::VMMEMORY_DEF_LENGTH as i32)
 }
 
 /// Flags of a guest memory access: little-endian, may fault (a fault is a
@@ -236,13 +278,21 @@ pub(super) fn heap_address(
                 // end = index + offset + size, trapping on u64 overflow;
                 // then trap if end > length.
                 let end_c = cx.builder.ins().iconst(types::I64, end_offset as i64);
-                let end = cx.builder.ins().uadd_overflow_trap(index, end_c, clif_trap(TrapCode::MemoryOutOfBounds));
+                let end = cx.builder.ins().uadd_overflow_trap(
+                    index,
+                    end_c,
+                    clif_trap(TrapCode::MemoryOutOfBounds),
+                );
                 let len = memory_length(cx, mem);
                 let out = cx.builder.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-                cx.builder.ins().trapnz(out, clif_trap(TrapCode::MemoryOutOfBounds));
+                cx.builder
+                    .ins()
+                    .trapnz(out, clif_trap(TrapCode::MemoryOutOfBounds));
             }
             None => {
-                cx.builder.ins().trap(clif_trap(TrapCode::MemoryOutOfBounds));
+                cx.builder
+                    .ins()
+                    .trap(clif_trap(TrapCode::MemoryOutOfBounds));
                 // Keep building valid (dead) code below.
                 let dead = cx.builder.create_block();
                 cx.builder.switch_to_block(dead);
@@ -272,7 +322,12 @@ pub(super) fn memory_index(memarg: &MemArg) -> u32 {
 /// a constant address whose whole access lies below the memory type's
 /// minimum size. An immutable memory never grows or shrinks, and an
 /// imported one is at least as large as its declared minimum.
-fn immutable_load_in_bounds(cx: &FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index: Value, size: u8) -> bool {
+fn immutable_load_in_bounds(
+    cx: &FuncCx<'_, '_, '_, '_>,
+    memarg: &MemArg,
+    index: Value,
+    size: u8,
+) -> bool {
     let ty = cx.env.module.info.memories[memory_index(memarg) as usize];
     if !ty.control.immutable {
         return false;
@@ -281,13 +336,23 @@ fn immutable_load_in_bounds(cx: &FuncCx<'_, '_, '_, '_>, memarg: &MemArg, index:
     let ir::ValueDef::Result(inst, _) = dfg.value_def(index) else {
         return false;
     };
-    let ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } = dfg.insts[inst] else {
+    let ir::InstructionData::UnaryImm {
+        opcode: ir::Opcode::Iconst,
+        imm,
+    } = dfg.insts[inst]
+    else {
         return false;
     };
     // i32 constants are stored sign-extended; the Wasm address is unsigned.
     let bits = imm.bits() as u64;
-    let address = if dfg.value_type(index) == types::I32 { bits & 0xffff_ffff } else { bits };
-    let end = address.checked_add(memarg.offset).and_then(|a| a.checked_add(size as u64));
+    let address = if dfg.value_type(index) == types::I32 {
+        bits & 0xffff_ffff
+    } else {
+        bits
+    };
+    let end = address
+        .checked_add(memarg.offset)
+        .and_then(|a| a.checked_add(size as u64));
     let min_bytes = ty.min.checked_mul(abi::WASM_PAGE_SIZE);
     matches!((end, min_bytes), (Some(end), Some(min)) if end <= min)
 }
@@ -301,7 +366,10 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
     let provably_in_bounds = immutable_load_in_bounds(cx, memarg, index, size);
     let (addr, off) = heap_address(cx, memarg, index, size, false);
     let mut flags = heap_flags(cx, memory_index(memarg));
-    if cx.env.module.info.memories[memory_index(memarg) as usize].control.immutable {
+    if cx.env.module.info.memories[memory_index(memarg) as usize]
+        .control
+        .immutable
+    {
         // Nothing writes an immutable memory after instantiation, so its
         // loads can be merged across calls and stores.
         flags = flags.with_readonly();
@@ -321,7 +389,11 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
         // the narrow type, then extend.
         let narrow = ir::Type::int(n as u16 * 8).expect("1, 2 or 4 bytes");
         let v = cx.builder.ins().load(narrow, flags, addr, off);
-        let v = if signed { cx.builder.ins().sextend(t, v) } else { cx.builder.ins().uextend(t, v) };
+        let v = if signed {
+            cx.builder.ins().sextend(t, v)
+        } else {
+            cx.builder.ins().uextend(t, v)
+        };
         cx.push(v);
         return;
     }
@@ -340,7 +412,11 @@ fn translate_load(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, kind: Load) 
 }
 
 /// A store; `narrow` is the stored width for the truncating stores.
-fn translate_store(cx: &mut FuncCx<'_, '_, '_, '_>, memarg: &MemArg, narrow: Option<u8>) -> Result<(), Error> {
+fn translate_store(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    memarg: &MemArg,
+    narrow: Option<u8>,
+) -> Result<(), Error> {
     check_writable(cx, memory_index(memarg), "a store")?;
     let (index, value) = cx.pop2();
     let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);

@@ -52,7 +52,9 @@ pub fn abi_trap(code: ir::TrapCode) -> AbiTrap {
         ir::TrapCode::HEAP_OUT_OF_BOUNDS => AbiTrap::MemoryOutOfBounds,
         ir::TrapCode::INTEGER_DIVISION_BY_ZERO => AbiTrap::IntegerDivideByZero,
         ir::TrapCode::BAD_CONVERSION_TO_INTEGER => AbiTrap::BadConversionToInteger,
-        other => AbiTrap::from_u32(other.as_raw().get() as u32).expect("only our trap codes are emitted"),
+        other => {
+            AbiTrap::from_u32(other.as_raw().get() as u32).expect("only our trap codes are emitted")
+        }
     }
 }
 
@@ -71,7 +73,8 @@ pub fn clif_type(t: ValType) -> ir::Type {
 /// `(vmctx, params..., out-pointers for results[1..]) -> results[0]`.
 pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
-    sig.params.push(AbiParam::special(PTR, ArgumentPurpose::VMContext));
+    sig.params
+        .push(AbiParam::special(PTR, ArgumentPurpose::VMContext));
     for p in &ty.params {
         sig.params.push(AbiParam::new(clif_type(*p)));
     }
@@ -128,7 +131,8 @@ fn validate_body(body: &Body<'_>) -> Result<(), Error> {
         ty: v.ty,
         features: v.features,
     };
-    func.into_validator(Default::default()).validate(&body.body)?;
+    func.into_validator(Default::default())
+        .validate(&body.body)?;
     Ok(())
 }
 
@@ -149,7 +153,12 @@ fn translate_body(
 
     // Stack-limit check in the prologue: sp - frame_size < *vmctx → trap.
     let vmctx_gv = builder.create_global_value(ir::GlobalValueData::VMContext);
-    let trusted = builder.func.dfg.mem_flags.insert(MemFlagsData::trusted()).expect("few distinct flags");
+    let trusted = builder
+        .func
+        .dfg
+        .mem_flags
+        .insert(MemFlagsData::trusted())
+        .expect("few distinct flags");
     let limit_gv = builder.create_global_value(ir::GlobalValueData::Load {
         base: vmctx_gv,
         offset: (abi::VMCTX_STACK_LIMIT as i32).into(),
@@ -206,7 +215,16 @@ fn translate_body(
         let op = ops.read()?;
         cx.offset = offset;
         cx.builder.set_srcloc(ir::SourceLoc::new(offset as u32));
-        translate_operator(&mut cx, &op).map_err(|e| if e.offset.is_none() { Error { offset: Some(offset), ..e } } else { e })?;
+        translate_operator(&mut cx, &op).map_err(|e| {
+            if e.offset.is_none() {
+                Error {
+                    offset: Some(offset),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })?;
     }
 
     // The final `end` jumped to `exit`; return its params.
@@ -215,7 +233,9 @@ fn translate_body(
     builder.seal_block(exit);
     let rets = builder.block_params(exit).to_vec();
     for (i, v) in rets.iter().enumerate().skip(1) {
-        builder.ins().store(MemFlagsData::trusted(), *v, out_ptrs[i - 1], 0);
+        builder
+            .ins()
+            .store(MemFlagsData::trusted(), *v, out_ptrs[i - 1], 0);
     }
     match rets.first() {
         Some(r) => builder.ins().return_(&[*r]),
@@ -282,7 +302,9 @@ impl FuncCx<'_, '_, '_, '_> {
         self.stack.push(v);
     }
     pub fn pop1(&mut self) -> Value {
-        self.stack.pop().expect("validated: operand stack underflow")
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
     }
     pub fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop1();
@@ -317,8 +339,13 @@ impl FuncCx<'_, '_, '_, '_> {
         let defined = func_index - self.env.module.num_imported_funcs();
         let id = self.env.defined_func_ids[defined as usize];
         let ty = self.env.module.info.func_type(func_index).clone();
-        let sig = self.builder.import_signature(wasm_signature(&ty, self.env.call_conv));
-        let name = self.builder.func.declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
+        let sig = self
+            .builder
+            .import_signature(wasm_signature(&ty, self.env.call_conv));
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
         let r = self.builder.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature: sig,
@@ -331,7 +358,12 @@ impl FuncCx<'_, '_, '_, '_> {
 
     /// A `FuncRef` for a runtime builtin with the given signature
     /// (vmctx first, then `params`).
-    pub fn make_builtin_ref(&mut self, name: &'static str, params: &[ir::Type], returns: &[ir::Type]) -> FuncRef {
+    pub fn make_builtin_ref(
+        &mut self,
+        name: &'static str,
+        params: &[ir::Type],
+        returns: &[ir::Type],
+    ) -> FuncRef {
         let key = FuncKey::Builtin(name);
         if let Some(r) = self.func_refs.get(&key) {
             return *r;
@@ -339,10 +371,14 @@ impl FuncCx<'_, '_, '_, '_> {
         let mut sig = Signature::new(self.env.call_conv);
         sig.params.push(AbiParam::new(PTR));
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(returns.iter().map(|t| AbiParam::new(*t)));
+        sig.returns
+            .extend(returns.iter().map(|t| AbiParam::new(*t)));
         let sig = self.builder.import_signature(sig);
         let id = self.env.builtin_ids[name];
-        let name = self.builder.func.declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
         let r = self.builder.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature: sig,
@@ -354,8 +390,16 @@ impl FuncCx<'_, '_, '_, '_> {
     }
 
     /// Calls a builtin with the vmctx prepended; returns its results.
-    pub fn call_builtin(&mut self, name: &'static str, args: &[Value], returns: &[ir::Type]) -> Vec<Value> {
-        let params: Vec<ir::Type> = args.iter().map(|a| self.builder.func.dfg.value_type(*a)).collect();
+    pub fn call_builtin(
+        &mut self,
+        name: &'static str,
+        args: &[Value],
+        returns: &[ir::Type],
+    ) -> Vec<Value> {
+        let params: Vec<ir::Type> = args
+            .iter()
+            .map(|a| self.builder.func.dfg.value_type(*a))
+            .collect();
         let f = self.make_builtin_ref(name, &params, returns);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
@@ -369,7 +413,9 @@ impl FuncCx<'_, '_, '_, '_> {
             return *s;
         }
         let ty = self.env.module.info.types[type_index as usize].clone();
-        let s = self.builder.import_signature(wasm_signature(&ty, self.env.call_conv));
+        let s = self
+            .builder
+            .import_signature(wasm_signature(&ty, self.env.call_conv));
         self.sig_refs.insert(type_index, s);
         s
     }
@@ -377,7 +423,9 @@ impl FuncCx<'_, '_, '_, '_> {
     /// Loads a pointer-sized field of the vmctx that never changes.
     pub fn load_vmctx_readonly(&mut self, offset: u32) -> Value {
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-        self.builder.ins().load(PTR, flags, self.vmctx, offset as i32)
+        self.builder
+            .ins()
+            .load(PTR, flags, self.vmctx, offset as i32)
     }
 
     /// The alias region of a kind of state, so Cranelift's alias analysis
@@ -391,7 +439,14 @@ impl FuncCx<'_, '_, '_, '_> {
             Region::StackLimit => (0x3000_0000, "stack limit".to_string()),
             Region::FuncRefs => (0x3000_0001, "funcrefs".to_string()),
         };
-        self.builder.func.dfg.alias_regions.insert(ir::AliasRegionData { user_id, description: description.into() })
+        self.builder
+            .func
+            .dfg
+            .alias_regions
+            .insert(ir::AliasRegionData {
+                user_id,
+                description: description.into(),
+            })
     }
 
     /// Trusted (non-trapping, aligned) flags in region `r`.
@@ -412,16 +467,36 @@ fn translate_operator(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Res
     }
     use Operator::*;
     match op {
-        Unreachable | Nop | Block { .. } | Loop { .. } | If { .. } | Else | End | Br { .. }
-        | BrIf { .. } | BrTable { .. } | Return | Drop | Select | TypedSelect { .. } => {
-            control::translate_control(cx, op)
-        }
-        LocalGet { .. } | LocalSet { .. } | LocalTee { .. } | GlobalGet { .. } | GlobalSet { .. } => {
-            globals::translate_variable(cx, op)
-        }
+        Unreachable
+        | Nop
+        | Block { .. }
+        | Loop { .. }
+        | If { .. }
+        | Else
+        | End
+        | Br { .. }
+        | BrIf { .. }
+        | BrTable { .. }
+        | Return
+        | Drop
+        | Select
+        | TypedSelect { .. } => control::translate_control(cx, op),
+        LocalGet { .. }
+        | LocalSet { .. }
+        | LocalTee { .. }
+        | GlobalGet { .. }
+        | GlobalSet { .. } => globals::translate_variable(cx, op),
         Call { .. } | CallIndirect { .. } => calls::translate_call(cx, op),
-        TableGet { .. } | TableSet { .. } | TableSize { .. } | TableGrow { .. } | TableFill { .. }
-        | TableCopy { .. } | TableInit { .. } | ElemDrop { .. } | RefNull { .. } | RefIsNull
+        TableGet { .. }
+        | TableSet { .. }
+        | TableSize { .. }
+        | TableGrow { .. }
+        | TableFill { .. }
+        | TableCopy { .. }
+        | TableInit { .. }
+        | ElemDrop { .. }
+        | RefNull { .. }
+        | RefIsNull
         | RefFunc { .. } => table::translate_table(cx, op),
         _ if memory::is_memory_operator(op) => memory::translate_memory(cx, op),
         _ if atomics::is_atomic_operator(op) => atomics::translate_atomic(cx, op),

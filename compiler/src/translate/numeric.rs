@@ -29,7 +29,10 @@ use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Opcode, Type, Value};
 use wasmparser::Operator;
 
-pub(super) fn translate_numeric(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_numeric(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     use Operator::*;
     let v = match *op {
         // Constants (floats by bit pattern, to keep NaN payloads).
@@ -157,7 +160,11 @@ fn binary(cx: &mut FuncCx<'_, '_, '_, '_>, opcode: Opcode) -> Value {
 
 /// `op a` for a one-operand instruction whose result type is the operand's.
 fn unary(cx: &mut FuncCx<'_, '_, '_, '_>, opcode: Opcode) -> Value {
-    let a = cx.stack.last().copied().expect("validated: operand stack underflow");
+    let a = cx
+        .stack
+        .last()
+        .copied()
+        .expect("validated: operand stack underflow");
     let ty = cx.builder.func.dfg.value_type(a);
     convert(cx, opcode, ty)
 }
@@ -231,7 +238,12 @@ fn unsupported_operator(offset: u64, op: &Operator<'_>) -> Error {
         "stack_switching" => "stack switching",
         "wide_arithmetic" => "wide arithmetic",
         "memory_control" => "memory control",
-        _ => return Error::at(offset, format!("operator not supported: {name} ({proposal})")),
+        _ => {
+            return Error::at(
+                offset,
+                format!("operator not supported: {name} ({proposal})"),
+            )
+        }
     };
     Error::unsupported(offset, &format!("{feature} (operator {name})"))
 }

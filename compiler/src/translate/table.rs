@@ -8,7 +8,10 @@ use crate::Error;
 use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Value};
 use wasmparser::Operator;
 
-pub(super) fn translate_table(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>) -> Result<(), Error> {
+pub(super) fn translate_table(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), Error> {
     match *op {
         Operator::TableGet { table } => {
             let index = cx.pop1();
@@ -24,7 +27,10 @@ pub(super) fn translate_table(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>
         Operator::TableSize { table } => {
             let def = table_def(cx, table);
             let flags = cx.trusted_in(Region::Tables);
-            let len = cx.builder.ins().load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
+            let len = cx
+                .builder
+                .ins()
+                .load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
             let v = narrow_index(cx, table, len);
             cx.push(v);
         }
@@ -43,7 +49,10 @@ pub(super) fn translate_table(cx: &mut FuncCx<'_, '_, '_, '_>, op: &Operator<'_>
             let len = widen_index(cx, table, len);
             cx.call_builtin(builtins::TABLE_FILL, &[t, dst, val, len], &[]);
         }
-        Operator::TableCopy { dst_table, src_table } => {
+        Operator::TableCopy {
+            dst_table,
+            src_table,
+        } => {
             let (dst, src, len) = cx.pop3();
             let dt = cx.builder.ins().iconst(types::I32, dst_table as i64);
             let st = cx.builder.ins().iconst(types::I32, src_table as i64);
@@ -120,21 +129,40 @@ fn table_def(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32) -> Value {
 }
 
 /// Address of element `index` of `table`, trapping with `oob` past the end.
-fn table_element_addr(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32, index: Value, oob: TrapCode) -> Value {
+fn table_element_addr(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    table: u32,
+    index: Value,
+    oob: TrapCode,
+) -> Value {
     let def = table_def(cx, table);
     let flags = cx.trusted_in(Region::Tables);
-    let len = cx.builder.ins().load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
+    let len = cx
+        .builder
+        .ins()
+        .load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
     let index = widen_index(cx, table, index);
-    let out = cx.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+    let out = cx
+        .builder
+        .ins()
+        .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     cx.builder.ins().trapnz(out, clif_trap(oob));
     let flags = cx.trusted_in(Region::Tables);
-    let elements = cx.builder.ins().load(PTR, flags, def, abi::VMTABLE_DEF_ELEMENTS as i32);
+    let elements = cx
+        .builder
+        .ins()
+        .load(PTR, flags, def, abi::VMTABLE_DEF_ELEMENTS as i32);
     let scaled = cx.builder.ins().ishl_imm_u(index, 3);
     cx.builder.ins().iadd(elements, scaled)
 }
 
 /// Loads element `index` of `table` (0 = null).
-pub(super) fn load_table_element(cx: &mut FuncCx<'_, '_, '_, '_>, table: u32, index: Value, oob: TrapCode) -> Value {
+pub(super) fn load_table_element(
+    cx: &mut FuncCx<'_, '_, '_, '_>,
+    table: u32,
+    index: Value,
+    oob: TrapCode,
+) -> Value {
     let addr = table_element_addr(cx, table, index, oob);
     let flags = cx.trusted_in(Region::Tables);
     cx.builder.ins().load(PTR, flags, addr, 0)

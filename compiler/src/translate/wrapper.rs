@@ -22,7 +22,10 @@ pub fn wrapper_signature(env: &ModuleEnv<'_, '_>) -> Signature {
 pub fn translate_wrapper(env: &ModuleEnv<'_, '_>, func_index: u32, wrapper_id: u32) -> Function {
     let m = env.module;
     let ty = m.info.func_type(func_index).clone();
-    let mut func = Function::with_name_signature(UserFuncName::user(NS_FUNC, wrapper_id), wrapper_signature(env));
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(NS_FUNC, wrapper_id),
+        wrapper_signature(env),
+    );
     let mut fctx = FunctionBuilderContext::new();
     let mut builder = FunctionBuilder::new(&mut func, &mut fctx);
     let block = builder.create_block();
@@ -36,10 +39,18 @@ pub fn translate_wrapper(env: &ModuleEnv<'_, '_>, func_index: u32, wrapper_id: u
     let imported = func_index < m.num_imported_funcs();
     let (callee, ctx) = if imported {
         let entry = env.layout.func(func_index);
-        let callee = builder.ins().load(PTR, flags, vmctx, (entry + abi::VMFUNCREF_FN) as i32);
-        let ctx = builder.ins().load(PTR, flags, vmctx, (entry + abi::VMFUNCREF_VMCTX) as i32);
-        let limit = builder.ins().load(PTR, flags, vmctx, abi::VMCTX_STACK_LIMIT as i32);
-        builder.ins().store(flags, limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
+        let callee = builder
+            .ins()
+            .load(PTR, flags, vmctx, (entry + abi::VMFUNCREF_FN) as i32);
+        let ctx = builder
+            .ins()
+            .load(PTR, flags, vmctx, (entry + abi::VMFUNCREF_VMCTX) as i32);
+        let limit = builder
+            .ins()
+            .load(PTR, flags, vmctx, abi::VMCTX_STACK_LIMIT as i32);
+        builder
+            .ins()
+            .store(flags, limit, ctx, abi::VMCTX_STACK_LIMIT as i32);
         (Some(callee), ctx)
     } else {
         (None, vmctx)
@@ -47,13 +58,26 @@ pub fn translate_wrapper(env: &ModuleEnv<'_, '_>, func_index: u32, wrapper_id: u
 
     let mut args = vec![ctx];
     for (i, p) in ty.params.iter().enumerate() {
-        args.push(builder.ins().load(clif_type(*p), flags, values, (i * 8) as i32));
+        args.push(
+            builder
+                .ins()
+                .load(clif_type(*p), flags, values, (i * 8) as i32),
+        );
     }
     let slots: Vec<_> = ty
         .results
         .iter()
         .skip(1)
-        .map(|t| (builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3)), clif_type(*t)))
+        .map(|t| {
+            (
+                builder.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8,
+                    3,
+                )),
+                clif_type(*t),
+            )
+        })
         .collect();
     for (slot, _) in &slots {
         args.push(builder.ins().stack_addr(PTR, *slot, 0));
@@ -67,7 +91,9 @@ pub fn translate_wrapper(env: &ModuleEnv<'_, '_>, func_index: u32, wrapper_id: u
         None => {
             let id = env.defined_func_ids[(func_index - m.num_imported_funcs()) as usize];
             let sig = builder.import_signature(sig);
-            let name = builder.func.declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
+            let name = builder
+                .func
+                .declare_imported_user_function(UserExternalName::new(NS_FUNC, id));
             let f = builder.import_function(ExtFuncData {
                 name: ExternalName::user(name),
                 signature: sig,
@@ -96,10 +122,14 @@ fn store_value(builder: &mut FunctionBuilder<'_>, v: ir::Value, values: ir::Valu
     let v = match ty {
         ir::types::I32 => builder.ins().uextend(ir::types::I64, v),
         ir::types::F32 => {
-            let bits = builder.ins().bitcast(ir::types::I32, MemFlagsData::new(), v);
+            let bits = builder
+                .ins()
+                .bitcast(ir::types::I32, MemFlagsData::new(), v);
             builder.ins().uextend(ir::types::I64, bits)
         }
         _ => v,
     };
-    builder.ins().store(MemFlagsData::trusted(), v, values, (i * 8) as i32);
+    builder
+        .ins()
+        .store(MemFlagsData::trusted(), v, values, (i * 8) as i32);
 }

@@ -162,7 +162,12 @@ core::arch::global_asm!(
 pub type WrapperFn = unsafe extern "C" fn(*mut u8, *mut u64);
 
 extern "C" {
-    fn wasm2o_rt_enter(buf: *mut JmpBuf, wrapper: WrapperFn, vmctx: *mut u8, values: *mut u64) -> u32;
+    fn wasm2o_rt_enter(
+        buf: *mut JmpBuf,
+        wrapper: WrapperFn,
+        vmctx: *mut u8,
+        values: *mut u64,
+    ) -> u32;
     fn wasm2o_rt_unwind(buf: *const JmpBuf, code: u32) -> !;
 }
 

@@ -35,7 +35,12 @@ impl Mmap {
     /// swap accounting (`MAP_NORESERVE`).
     pub fn reserve(len: usize) -> io::Result<Mmap> {
         if len == 0 {
-            return Ok(Mmap { ptr: 0, len: 0, memfd: None, shared_len: 0 });
+            return Ok(Mmap {
+                ptr: 0,
+                len: 0,
+                memfd: None,
+                shared_len: 0,
+            });
         }
         // SAFETY: a fresh anonymous mapping aliases nothing.
         let p = unsafe {
@@ -51,7 +56,12 @@ impl Mmap {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mmap { ptr: p as usize, len, memfd: None, shared_len: 0 })
+        Ok(Mmap {
+            ptr: p as usize,
+            len,
+            memfd: None,
+            shared_len: 0,
+        })
     }
 
     /// [`Mmap::reserve`] `len` bytes, then maps a fresh memfd of
@@ -64,7 +74,10 @@ impl Mmap {
     /// anonymous `PROT_NONE`.
     pub fn reserve_shared(len: usize, shared_len: usize) -> io::Result<Mmap> {
         if shared_len > len || !shared_len.is_multiple_of(page_size()) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "shared part outside the reservation"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "shared part outside the reservation",
+            ));
         }
         let mut map = Mmap::reserve(len)?;
         if shared_len == 0 {
@@ -116,7 +129,11 @@ impl Mmap {
     fn check(&self, start: usize, len: usize) -> io::Result<()> {
         let page = page_size();
         match start.checked_add(len) {
-            Some(end) if end <= self.len && start.is_multiple_of(page) && len.is_multiple_of(page) => Ok(()),
+            Some(end)
+                if end <= self.len && start.is_multiple_of(page) && len.is_multiple_of(page) =>
+            {
+                Ok(())
+            }
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "range outside the mapping or unaligned",
@@ -158,14 +175,26 @@ impl Mmap {
         }
         if let Some(fd) = &self.memfd {
             let end = start.checked_add(len).filter(|&e| e <= self.shared_len);
-            let (Some(_), Ok(off), Ok(n)) = (end, libc::off_t::try_from(start), libc::off_t::try_from(len)) else {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "range outside the shared part"));
+            let (Some(_), Ok(off), Ok(n)) = (
+                end,
+                libc::off_t::try_from(start),
+                libc::off_t::try_from(len),
+            ) else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "range outside the shared part",
+                ));
             };
             // SAFETY: plain system call on our own descriptor; the range is
             // inside the file (checked above) and zeroing it is what the
             // caller asked for.
             let r = unsafe {
-                libc::fallocate(fd.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off, n)
+                libc::fallocate(
+                    fd.as_raw_fd(),
+                    libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                    off,
+                    n,
+                )
             };
             if r != 0 {
                 return Err(io::Error::last_os_error());
@@ -175,7 +204,13 @@ impl Mmap {
         // SAFETY: the range was checked to lie inside our own private
         // anonymous mapping, which no Rust reference covers; zeroing it is
         // what the caller asked for.
-        let r = unsafe { libc::madvise((self.ptr + start) as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+        let r = unsafe {
+            libc::madvise(
+                (self.ptr + start) as *mut libc::c_void,
+                len,
+                libc::MADV_DONTNEED,
+            )
+        };
         if r != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -194,7 +229,13 @@ impl Mmap {
         }
         // SAFETY: the range lies inside our mapping (checked); `vec` holds
         // one byte per host page of it.
-        let r = unsafe { libc::mincore((self.ptr + start) as *mut libc::c_void, len, vec.as_mut_ptr() as *mut _) };
+        let r = unsafe {
+            libc::mincore(
+                (self.ptr + start) as *mut libc::c_void,
+                len,
+                vec.as_mut_ptr() as *mut _,
+            )
+        };
         if r != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -213,15 +254,25 @@ impl Mmap {
         assert!(end <= self.len, "read outside the mapping");
         // SAFETY: in bounds (checked above); the source is raw mapped memory
         // that no Rust reference covers, so it cannot overlap `buf`.
-        unsafe { std::ptr::copy_nonoverlapping((self.ptr + offset) as *const u8, buf.as_mut_ptr(), buf.len()) }
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (self.ptr + offset) as *const u8,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        }
     }
 
     /// Copies into the mapping. The range must be writable.
     pub fn write(&self, offset: usize, data: &[u8]) {
-        let end = offset.checked_add(data.len()).expect("write range overflows");
+        let end = offset
+            .checked_add(data.len())
+            .expect("write range overflows");
         assert!(end <= self.len, "write outside the mapping");
         // SAFETY: as in `read`.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (self.ptr + offset) as *mut u8, data.len()) }
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), (self.ptr + offset) as *mut u8, data.len())
+        }
     }
 
     /// `memmove` inside the mapping (or from `src` to another mapping).
@@ -236,7 +287,13 @@ impl Mmap {
         );
         // SAFETY: both ranges lie inside live mappings (checked above);
         // `copy` has memmove semantics for overlapping ranges.
-        unsafe { std::ptr::copy((src.ptr + src_off) as *const u8, (dst.ptr + dst_off) as *mut u8, len) }
+        unsafe {
+            std::ptr::copy(
+                (src.ptr + src_off) as *const u8,
+                (dst.ptr + dst_off) as *mut u8,
+                len,
+            )
+        }
     }
 
     /// `memset` inside the mapping.

@@ -54,7 +54,10 @@ pub fn register_code(raw: usize, funcs: &[RawFunc], traps: &[RawTrap]) -> Result
         let start = f.ptr as usize;
         let trap_start = f.trap_start as usize;
         let trap_count = f.trap_count as usize;
-        if trap_start.checked_add(trap_count).is_none_or(|e| e > traps.len()) {
+        if trap_start
+            .checked_add(trap_count)
+            .is_none_or(|e| e > traps.len())
+        {
             return Err(format!("function {i}: trap sites out of range"));
         }
         list.push(CodeFunc {
@@ -218,9 +221,18 @@ mod tests {
             },
         ];
         let traps = [
-            RawTrap { offset: 0x10, code: 1 },
-            RawTrap { offset: 0x4, code: 2 },
-            RawTrap { offset: 0x8, code: 9 },
+            RawTrap {
+                offset: 0x10,
+                code: 1,
+            },
+            RawTrap {
+                offset: 0x4,
+                code: 2,
+            },
+            RawTrap {
+                offset: 0x8,
+                code: 9,
+            },
         ];
         register_code(base, &funcs, &traps).unwrap();
         register_code(base, &funcs, &traps).unwrap();

@@ -180,7 +180,10 @@ pub fn regular_file_size(fd: RawFd) -> Option<u64> {
 /// against writes, shrinking and growing: nobody can change it, and no
 /// mapping of it can ever hit `SIGBUS`; private mappings stay writable
 /// (copy-on-write).
-pub fn sealed_image<'a>(size: u64, chunks: impl IntoIterator<Item = (u64, &'a [u8])>) -> io::Result<OwnedFd> {
+pub fn sealed_image<'a>(
+    size: u64,
+    chunks: impl IntoIterator<Item = (u64, &'a [u8])>,
+) -> io::Result<OwnedFd> {
     // SAFETY: a valid NUL-terminated name; memfd_create returns a new
     // descriptor or -1.
     let n = unsafe {
@@ -203,14 +206,18 @@ pub fn sealed_image<'a>(size: u64, chunks: impl IntoIterator<Item = (u64, &'a [u
     for (offset, mut bytes) in chunks {
         let end = offset.checked_add(bytes.len() as u64).ok_or_else(too_big)?;
         if end > size {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "image chunk past its end"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "image chunk past its end",
+            ));
         }
         let mut at = offset;
         while !bytes.is_empty() {
             let off = libc::off_t::try_from(at).map_err(|_| too_big())?;
             // SAFETY: `bytes` is a live slice; pwrite reads at most its
             // length from it.
-            let w = unsafe { libc::pwrite(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), off) };
+            let w =
+                unsafe { libc::pwrite(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), off) };
             if w < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -219,7 +226,10 @@ pub fn sealed_image<'a>(size: u64, chunks: impl IntoIterator<Item = (u64, &'a [u
                 return Err(e);
             }
             if w == 0 {
-                return Err(io::Error::new(io::ErrorKind::WriteZero, "image write made no progress"));
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "image write made no progress",
+                ));
             }
             bytes = &bytes[w as usize..];
             at += w as u64;

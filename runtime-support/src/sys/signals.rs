@@ -52,7 +52,10 @@ pub fn init() {
 }
 
 fn prev_action(sig: libc::c_int) -> *const libc::sigaction {
-    let i = SIGNALS.iter().position(|&s| s == sig).expect("one of our signals");
+    let i = SIGNALS
+        .iter()
+        .position(|&s| s == sig)
+        .expect("one of our signals");
     // SAFETY: initialised in `init` before the handler could run.
     unsafe { (*PREV.0.get())[i].as_ptr() }
 }
@@ -116,7 +119,9 @@ fn classify(sig: libc::c_int, pc: usize, addr: usize) -> Option<TrapRecord> {
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 unsafe fn context_pc(ctx: *mut libc::c_void) -> usize {
     // SAFETY: the caller passes the handler's ucontext.
-    unsafe { (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] as usize }
+    unsafe {
+        (*(ctx as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] as usize
+    }
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -154,7 +159,11 @@ unsafe fn redirect(ctx: *mut libc::c_void, buf: *const JmpBuf, code: u32) {
 unsafe fn context_pc(ctx: *mut libc::c_void) -> usize {
     // SAFETY: the caller passes the handler's ucontext, whose mcontext
     // pointer the kernel set to a valid state on the signal stack.
-    unsafe { (*(*(ctx as *const libc::ucontext_t)).uc_mcontext).__ss.__rip as usize }
+    unsafe {
+        (*(*(ctx as *const libc::ucontext_t)).uc_mcontext)
+            .__ss
+            .__rip as usize
+    }
 }
 
 #[cfg(all(target_os = "macos", target_arch = "x86_64"))]
@@ -217,7 +226,8 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_
     }
     if prev.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous owner installed a three-argument handler.
-        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = unsafe { std::mem::transmute(h) };
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(h) };
         f(sig, info, ctx);
     } else {
         // SAFETY: the previous owner installed a one-argument handler.
