@@ -165,24 +165,9 @@ pub const SUPERSEDED: &[(&str, usize, &str, &str)] = &[
         "integer representation too long",
         LIMITS_U64,
     ),
-    (
-        "threads/imports.wast",
-        309,
-        "multiple tables",
-        MULTI_TABLE,
-    ),
-    (
-        "threads/imports.wast",
-        313,
-        "multiple tables",
-        MULTI_TABLE,
-    ),
-    (
-        "threads/imports.wast",
-        317,
-        "multiple tables",
-        MULTI_TABLE,
-    ),
+    ("threads/imports.wast", 309, "multiple tables", MULTI_TABLE),
+    ("threads/imports.wast", 313, "multiple tables", MULTI_TABLE),
+    ("threads/imports.wast", 317, "multiple tables", MULTI_TABLE),
     (
         "threads/imports.wast",
         404,
@@ -201,18 +186,8 @@ pub const SUPERSEDED: &[(&str, usize, &str, &str)] = &[
         "multiple memories",
         MULTI_MEMORY,
     ),
-    (
-        "threads/memory.wast",
-        14,
-        "multiple memories",
-        MULTI_MEMORY,
-    ),
-    (
-        "threads/memory.wast",
-        15,
-        "multiple memories",
-        MULTI_MEMORY,
-    ),
+    ("threads/memory.wast", 14, "multiple memories", MULTI_MEMORY),
+    ("threads/memory.wast", 15, "multiple memories", MULTI_MEMORY),
 ];
 
 const MULTI_MEMORY: &str = "multi-memory: a module may define and import several memories";

@@ -136,18 +136,37 @@ fn table_element_addr(
     oob: TrapCode,
 ) -> Value {
     let def = table_def(cx, table);
-    let flags = cx.trusted_in(Region::Tables);
-    let len = cx
-        .builder
-        .ins()
-        .load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
     let index = widen_index(cx, table, index);
-    let out = cx
-        .builder
-        .ins()
-        .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+    // A table whose limits are equal (what wasm-ld emits for C function
+    // pointers) can never grow: its length is the constant `min` (an
+    // importer's equal limits match only such a table) and its elements
+    // never move, so the check is a compare with an immediate and the
+    // elements pointer a load Cranelift may hoist out of loops.
+    let fixed = {
+        let t = &cx.env.module.info.tables[table as usize];
+        (t.max == Some(t.min)).then_some(t.min)
+    };
+    let out = match fixed {
+        Some(len) => cx
+            .builder
+            .ins()
+            .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, index, len as i64),
+        None => {
+            let flags = cx.trusted_in(Region::Tables);
+            let len = cx
+                .builder
+                .ins()
+                .load(types::I64, flags, def, abi::VMTABLE_DEF_LENGTH as i32);
+            cx.builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len)
+        }
+    };
     cx.builder.ins().trapnz(out, clif_trap(oob));
-    let flags = cx.trusted_in(Region::Tables);
+    let mut flags = cx.trusted_in(Region::Tables);
+    if fixed.is_some() {
+        flags = flags.with_readonly().with_can_move();
+    }
     let elements = cx
         .builder
         .ins()
