@@ -266,12 +266,20 @@ pub(super) fn heap_address(
 ) -> (Value, i32) {
     let mem = memory_index(memarg);
     let ty = cx.env.module.info.memories[mem as usize];
-    let offset = memarg.offset;
-    let index = widen(cx, index);
+    let mut offset = memarg.offset;
     let needs_check = force_check
         || ty.memory64
         || cx.env.bounds_checks == BoundsChecks::Always
         || offset.saturating_add(size as u64) > abi::GUARD_SIZE;
+    let index = if needs_check {
+        widen(cx, index)
+    } else {
+        // Unchecked: the effective address only has to equal
+        // `zext(index) + offset`, which `split_index` keeps exactly.
+        let (index, extra) = split_index(cx, index);
+        offset += extra;
+        index
+    };
     if needs_check {
         match offset.checked_add(size as u64) {
             Some(end_offset) => {
@@ -308,6 +316,128 @@ pub(super) fn heap_address(
             let a = cx.builder.ins().iadd_imm_u(addr, offset as i64);
             (a, 0)
         }
+    }
+}
+
+/// Widens a 32-bit address operand to 64 bits so that Cranelift can fold
+/// its parts into the access's addressing mode. `zext(x + c)` is
+/// `zext(x) + c` and `zext(y << k)` is `zext(y) << k` only when the i32
+/// operation cannot wrap, which [`u32_bound`] proves from how the value was
+/// computed (masks, shifts, narrow loads: a table index like
+/// `((c ^ b) & 0xff) << 2) + 1024`). Returns `(index, extra)` with
+/// `index + extra == zext(v)` exactly; `extra` joins the static offset.
+/// Anything not proven is widened as is.
+fn split_index(cx: &mut FuncCx<'_, '_, '_, '_>, v: Value) -> (Value, u64) {
+    let dfg = &cx.builder.func.dfg;
+    if dfg.value_type(v) != types::I32 {
+        return (v, 0);
+    }
+    if let Some((op, [x, y])) = binary_of(dfg, v) {
+        if op == ir::Opcode::Iadd {
+            for (a, b) in [(x, y), (y, x)] {
+                if let Some(c) = i32_const(dfg, b) {
+                    if u32_bound(dfg, a, 0) + c <= u64::from(u32::MAX) {
+                        return (widen_exact(cx, a), c);
+                    }
+                }
+            }
+        }
+    }
+    (widen_exact(cx, v), 0)
+}
+
+/// `zext(v)` for an i32 `v`, as `zext(y) << k` when `v = y << k` provably
+/// does not wrap (so the shift can become an addressing-mode scale).
+fn widen_exact(cx: &mut FuncCx<'_, '_, '_, '_>, v: Value) -> Value {
+    let dfg = &cx.builder.func.dfg;
+    if let Some((ir::Opcode::Ishl, [y, k])) = binary_of(dfg, v) {
+        if let Some(k) = i32_const(dfg, k).map(|k| k & 31) {
+            if u32_bound(dfg, y, 0) << k <= u64::from(u32::MAX) {
+                let y = cx.builder.ins().uextend(types::I64, y);
+                return cx.builder.ins().ishl_imm_u(y, k as i64);
+            }
+        }
+    }
+    cx.builder.ins().uextend(types::I64, v)
+}
+
+/// The opcode and operands of `v` if it is the result of a binary
+/// instruction.
+fn binary_of(dfg: &ir::DataFlowGraph, v: Value) -> Option<(ir::Opcode, [Value; 2])> {
+    let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else {
+        return None;
+    };
+    match dfg.insts[inst] {
+        ir::InstructionData::Binary { opcode, args } => Some((opcode, args)),
+        _ => None,
+    }
+}
+
+/// The value of an i32 constant, as the unsigned 32-bit number it is.
+fn i32_const(dfg: &ir::DataFlowGraph, v: Value) -> Option<u64> {
+    let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else {
+        return None;
+    };
+    match dfg.insts[inst] {
+        ir::InstructionData::UnaryImm {
+            opcode: ir::Opcode::Iconst,
+            imm,
+        } if dfg.value_type(v) == types::I32 => Some(imm.bits() as u64 & 0xffff_ffff),
+        _ => None,
+    }
+}
+
+/// An upper bound of the unsigned value of the i32 `v`, from the
+/// instructions that computed it (`u32::MAX` when nothing is known).
+/// Sound for every input: each rule bounds the wrapped 32-bit result.
+fn u32_bound(dfg: &ir::DataFlowGraph, v: Value, depth: u32) -> u64 {
+    const MAX: u64 = u32::MAX as u64;
+    if depth > 6 || dfg.value_type(v) != types::I32 {
+        return MAX;
+    }
+    if let Some(c) = i32_const(dfg, v) {
+        return c;
+    }
+    let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else {
+        return MAX;
+    };
+    let bound = |x| u32_bound(dfg, x, depth + 1);
+    match dfg.insts[inst] {
+        ir::InstructionData::Binary {
+            opcode,
+            args: [x, y],
+        } => match opcode {
+            ir::Opcode::Band => bound(x).min(bound(y)),
+            // A sum or shift that might wrap bounds nothing.
+            ir::Opcode::Iadd => (bound(x) + bound(y)).min(MAX),
+            ir::Opcode::Ishl => match i32_const(dfg, y) {
+                Some(k) => {
+                    let b = bound(x) << (k & 31);
+                    if b <= MAX {
+                        b
+                    } else {
+                        MAX
+                    }
+                }
+                None => MAX,
+            },
+            ir::Opcode::Ushr => match i32_const(dfg, y) {
+                Some(k) => bound(x) >> (k & 31),
+                None => bound(x),
+            },
+            ir::Opcode::Urem => bound(x).min(bound(y).saturating_sub(1)),
+            ir::Opcode::Udiv => bound(x),
+            _ => MAX,
+        },
+        ir::InstructionData::Load {
+            opcode: ir::Opcode::Uload8,
+            ..
+        } => 0xff,
+        ir::InstructionData::Load {
+            opcode: ir::Opcode::Uload16,
+            ..
+        } => 0xffff,
+        _ => MAX,
     }
 }
 

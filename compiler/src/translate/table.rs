@@ -147,10 +147,11 @@ fn table_element_addr(
         (t.max == Some(t.min)).then_some(t.min)
     };
     let out = match fixed {
-        Some(len) => cx
-            .builder
-            .ins()
-            .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, index, len as i64),
+        Some(len) => {
+            cx.builder
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, len as i64)
+        }
         None => {
             let flags = cx.trusted_in(Region::Tables);
             let len = cx
