@@ -4,7 +4,7 @@
 #   make test     unit tests, spec scripts, memory-control scripts, C demo check;
 #                 prints a summary and fails if any step failed
 #   make test-cross  aarch64 Linux under qemu (spec + memory-control scripts,
-#                 the C demos), the Mach-O link check and check-macos; part
+#                 the C examples), the Mach-O link check and check-macos; part
 #                 of `make test` (docs/cross.md)
 #   make check-macos  builds the runtime for both Apple targets (-Zbuild-std)
 #                 and links it with a Mach-O object; nothing runs
@@ -95,8 +95,8 @@ test-demo: test-build
 
 # aarch64 Linux under qemu, and Mach-O. Builds wasm2o and the runtime for
 # aarch64 (release: the scripts run emulated), runs the spec and
-# memory-control scripts through `wasm2o wast --target $(CROSS)`, the C demo
-# cross-built (testsuite/cross/demo.sh), the Mach-O link check
+# memory-control scripts through `wasm2o wast --target $(CROSS)`, the C examples
+# (demo, memctl, mapping) cross-built (testsuite/cross/demo.sh), the Mach-O link check
 # (testsuite/cross/macho-link.sh) and the macOS runtime build and link
 # (testsuite/cross/macos-runtime.sh). Logs: $(SUMMARY)/cross-*.log.
 test-cross: test-build
