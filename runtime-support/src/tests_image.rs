@@ -29,7 +29,7 @@ fn module(mems: &[MemoryType], segs: &[(u32, ConstExpr, Vec<u8>)], globals: Vec<
         info.datas.push(DataSegment {
             mode: SegmentMode::Active {
                 index: *mem,
-                offset: off.clone(),
+                offset: *off,
             },
             data_offset,
             len: bytes.len() as u64,
