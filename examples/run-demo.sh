@@ -79,17 +79,8 @@ run_demo() {
 run_memctl() {
     local out=build/memctl
     mkdir -p "$out"
-    # wasm-ld's layout: --global-base=65536 starts the data at page 1 and
-    # leaves page 0 unused (no-access); .rodata comes first, and the guest
-    # gives its first .data object 64 KiB alignment so .data starts on the
-    # next page boundary. -fno-delete-null-pointer-checks keeps NULL
-    # dereferences as loads that trap instead of letting clang assume they
-    # cannot happen.
     step "compiling examples/memctl/guest.c -> $out/guest.wasm ($clang)"
-    "$clang" --target=wasm32 -O2 -ffreestanding -fno-delete-null-pointer-checks \
-        -mbulk-memory -nostdlib -Wall -Wextra -Werror \
-        -Wl,--no-entry -Wl,--global-base=65536 -Wl,--Map="$out/guest.map" \
-        examples/memctl/guest.c -o "$out/guest.wasm"
+    CLANG="$clang" bash examples/memctl/build-guest.sh "$out"
 
     step "compiling $out/guest.wasm -> $out/memctl.o + $out/memctl.h"
     "$wasm2o" compile "$out/guest.wasm" -o "$out/memctl.o" --header "$out/memctl.h" --prefix memctl

@@ -33,7 +33,7 @@ fn module(
         info.datas.push(DataSegment {
             mode: SegmentMode::Active {
                 index: *mem,
-                offset: off.clone(),
+                offset: *off,
             },
             data_offset,
             len: bytes.len() as u64,

@@ -5,10 +5,11 @@
 # twice:
 #
 #   1. into an executable, with a C host (testsuite/cross/macho-host.c)
-#      and stub definitions of every runtime builtin: the runtime itself
-#      cannot be built for macOS here (no Rust standard library for Apple
-#      targets on Debian), so the stubs stand in for libwasm2o_runtime.a;
-#      this proves the object's symbols, sections and relocations link;
+#      and stub definitions of every runtime builtin standing in for
+#      libwasm2o_runtime.a, so this check of the compiler's objects does
+#      not depend on building the runtime for macOS (macos-runtime.sh
+#      builds it and links the real one); this proves the object's
+#      symbols, sections and relocations link;
 #   2. into a dylib with the builtins left to dynamic lookup (how a
 #      dlopen-based loader would use it).
 #

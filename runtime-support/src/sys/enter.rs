@@ -19,8 +19,8 @@ use super::tls::{self, JmpBuf, TrapRecord};
 // leading `_`, there is no `.type`/`.size`, and local labels start with
 // `L` (anything else would be an atom boundary under
 // `.subsections_via_symbols`). On ELF these expand to exactly the text the
-// trampolines always had. (The Mach-O spelling is assembled by nothing
-// here yet: docs/cross.md.)
+// trampolines always had. (The Mach-O spelling is assembled, for both
+// Apple targets, by `make check-macos`; never run: docs/cross.md.)
 #[cfg(not(target_vendor = "apple"))]
 macro_rules! asm_fn {
     (start $name:literal, $kind:literal) => {

@@ -3,7 +3,7 @@
 //! memfd mapped `MAP_SHARED` inside the reservation.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// A reservation, unmapped on drop: anonymous private pages, or (made by
 /// [`Mmap::reserve_shared`]) a memfd's pages shared by every mapping of
@@ -83,14 +83,7 @@ impl Mmap {
         if shared_len == 0 {
             return Ok(map);
         }
-        // SAFETY: the name is a NUL-terminated literal; memfd_create has no
-        // other memory-safety preconditions.
-        let fd = unsafe { libc::memfd_create(c"wasm2o-shared-memory".as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just created and is owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = super::anon::anonymous_file(c"wasm2o-shared-memory")?;
         let size = libc::off_t::try_from(shared_len)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "shared memory too large"))?;
         // SAFETY: plain system call on our own descriptor.
@@ -156,65 +149,42 @@ impl Mmap {
         Ok(())
     }
 
-    /// Zeroes `[start, start+len)` (page-aligned offsets) and gives its
-    /// physical pages back to the kernel: `madvise(MADV_DONTNEED)`, which on
-    /// our private anonymous mapping makes the next touch read fresh zero
-    /// pages, keeps the protections and never splits the mapping. An error
-    /// means nothing was guaranteed: the caller falls back to writing zeros.
+    /// Zeroes `[start, start+len)` (page-aligned offsets, every page
+    /// read-write) and gives its physical pages back to the kernel:
+    /// `madvise(MADV_DONTNEED)`, which on our private anonymous mapping
+    /// makes the next touch read fresh zero pages, keeps the protections
+    /// and never splits the mapping (on macOS, which does not zero that
+    /// way, fresh read-write pages mapped over the range: see
+    /// `anon::zero_private`). An error means nothing was guaranteed: the
+    /// caller falls back to writing zeros.
     ///
     /// On a shared reservation `MADV_DONTNEED` would only drop this
     /// mapping's view of the memfd's pages (the data stays), so the range is
     /// punched out of the memfd instead (`fallocate(PUNCH_HOLE |
     /// KEEP_SIZE)`): every mapping then reads zeros, the file keeps its
     /// size (no `SIGBUS`), and a racing access of another thread sees either
-    /// the old bytes or zeros, never a fault.
+    /// the old bytes or zeros, never a fault. (macOS has no such call for
+    /// its shared-memory objects: an error, and the caller writes zeros.)
     pub fn discard(&self, start: usize, len: usize) -> io::Result<()> {
         self.check(start, len)?;
         if len == 0 {
             return Ok(());
         }
         if let Some(fd) = &self.memfd {
-            let end = start.checked_add(len).filter(|&e| e <= self.shared_len);
-            let (Some(_), Ok(off), Ok(n)) = (
-                end,
-                libc::off_t::try_from(start),
-                libc::off_t::try_from(len),
-            ) else {
+            if start.checked_add(len).is_none_or(|e| e > self.shared_len) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     "range outside the shared part",
                 ));
-            };
-            // SAFETY: plain system call on our own descriptor; the range is
-            // inside the file (checked above) and zeroing it is what the
-            // caller asked for.
-            let r = unsafe {
-                libc::fallocate(
-                    fd.as_raw_fd(),
-                    libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                    off,
-                    n,
-                )
-            };
-            if r != 0 {
-                return Err(io::Error::last_os_error());
             }
-            return Ok(());
+            // The range is inside the file (checked above).
+            return super::anon::punch_hole(fd, start, len);
         }
         // SAFETY: the range was checked to lie inside our own private
-        // anonymous mapping, which no Rust reference covers; zeroing it is
-        // what the caller asked for.
-        let r = unsafe {
-            libc::madvise(
-                (self.ptr + start) as *mut libc::c_void,
-                len,
-                libc::MADV_DONTNEED,
-            )
-        };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        // anonymous mapping, which no Rust reference covers, and is
+        // read-write (caller contract); zeroing it is what the caller
+        // asked for.
+        unsafe { super::anon::zero_private((self.ptr + start) as *mut u8, len) }
     }
 
     /// How many host pages of `[start, start+len)` (page-aligned offsets)

@@ -1,6 +1,7 @@
 //! The operating-system layer: everything that talks to the kernel or the
 //! CPU directly. Most of the runtime's `unsafe` lives here.
 
+pub mod anon;
 pub mod enter;
 pub mod mmap;
 pub mod registry;

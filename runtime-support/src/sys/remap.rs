@@ -127,12 +127,10 @@ pub fn is_fully_mapped(map: &Mmap, start: usize, len: usize) -> bool {
     }
 }
 
-/// `vm.max_map_count` (65530 if it cannot be read).
+/// `vm.max_map_count` (65530 if it cannot be read; a fixed 65530 on
+/// macOS, which has no such limit: see `anon::max_map_count`).
 pub fn max_map_count() -> usize {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(65530)
+    super::anon::max_map_count()
 }
 
 /// How a descriptor was opened: `(readable, writable)`, or an error for a
@@ -179,7 +177,9 @@ pub fn regular_file_size(fd: RawFd) -> Option<u64> {
 /// one); the rest reads as zeros and costs nothing (holes). Sealed
 /// against writes, shrinking and growing: nobody can change it, and no
 /// mapping of it can ever hit `SIGBUS`; private mappings stay writable
-/// (copy-on-write).
+/// (copy-on-write). Linux only (memfd seals); elsewhere "unsupported",
+/// and the data images are copied (`image::build` does not ask).
+#[cfg(target_os = "linux")]
 pub fn sealed_image<'a>(
     size: u64,
     chunks: impl IntoIterator<Item = (u64, &'a [u8])>,
@@ -243,7 +243,18 @@ pub fn sealed_image<'a>(
     Ok(fd)
 }
 
-/// A memfd of `size` bytes, mapped shared into this process.
+/// See the Linux version: macOS's shared-memory objects cannot be written
+/// with `pwrite` nor sealed, so data images are copied there.
+#[cfg(not(target_os = "linux"))]
+pub fn sealed_image<'a>(
+    _size: u64,
+    _chunks: impl IntoIterator<Item = (u64, &'a [u8])>,
+) -> io::Result<OwnedFd> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// A memfd of `size` bytes (on macOS a POSIX shared-memory object),
+/// mapped shared into this process.
 #[derive(Debug)]
 pub struct SharedMapping {
     fd: OwnedFd,
@@ -253,14 +264,7 @@ pub struct SharedMapping {
 
 impl SharedMapping {
     pub fn new(size: usize) -> io::Result<SharedMapping> {
-        // SAFETY: a valid NUL-terminated name; memfd_create returns a new
-        // descriptor or -1.
-        let n = unsafe { libc::memfd_create(c"wasm2o-shared-buffer".as_ptr(), libc::MFD_CLOEXEC) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `n` is a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(n) };
+        let fd = super::anon::anonymous_file(c"wasm2o-shared-buffer")?;
         let flen =
             libc::off_t::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
         // SAFETY: resizing our own memfd.

@@ -153,8 +153,10 @@ unsafe fn redirect(ctx: *mut libc::c_void, buf: *const JmpBuf, code: u32) {
 }
 
 // macOS keeps the registers behind a pointer (`uc_mcontext` is a
-// `*mut __darwin_mcontext64`), in the thread state `__ss`. Type-checked
-// with `-Zbuild-std` for the Apple targets; never run (docs/cross.md).
+// `*mut __darwin_mcontext64`), in the thread state `__ss`. Built with
+// `-Zbuild-std` for the Apple targets (`make check-macos`); never run
+// (docs/cross.md). Returning from the handler goes through `_sigtramp`
+// and `sigreturn`, which loads this state: the same redirect as on Linux.
 #[cfg(all(target_os = "macos", target_arch = "x86_64"))]
 unsafe fn context_pc(ctx: *mut libc::c_void) -> usize {
     // SAFETY: the caller passes the handler's ucontext, whose mcontext
@@ -201,6 +203,10 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_
     let h = prev.sa_sigaction;
     if h == libc::SIG_DFL || h == libc::SIG_IGN {
         // SAFETY: info is the kernel's siginfo.
+        // (macOS fills fault codes into SIGSEGV/SIGBUS/SIGILL/SIGFPE
+        // however they were sent, so there a kill()ed one counts as a
+        // fault: the default action comes back and the signal is not
+        // re-raised.)
         let sent = unsafe { (*info).si_code } <= 0;
         if h == libc::SIG_IGN && sent {
             // Sent by kill(): ignoring it is what the host asked for.
