@@ -165,9 +165,10 @@ pub fn apply(module: &mut Module<'_>, flags: &[String]) -> Result<(), Error> {
                 ),
             ));
         }
-        if ty.shared {
-            return Err(line_error(*origin, &line.text, "memory-control attributes on a shared memory are not supported"));
-        }
+        // Shared memories take every attribute: their pages are one memfd
+        // the runtime maps, protects and punches holes in (see the
+        // runtime's `mapping`), and a shared memory has a maximum, so a
+        // shared `virtual` memory is checked for min == max above.
         if !ty.memory64 {
             let prefix = c.no_access_pages + c.read_only_pages;
             let max_total = prefix + ty.max.unwrap_or(ty.min);

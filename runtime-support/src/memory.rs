@@ -129,6 +129,13 @@ impl MemoryInner {
     /// segments, which may also write the read-only part until the memory
     /// is sealed. Empty ranges are always allowed.
     pub(crate) fn check_write(&self, offset: u64, len: u64, init: bool) -> Result<(), RuntimeTrap> {
+        self.check_static_write(offset, len, init)?;
+        self.ctl.check_access(self.data_ptr() as usize, offset, len, true)
+    }
+
+    /// The static part of [`MemoryInner::check_write`]: the prefix and
+    /// immutability, not the page states.
+    fn check_static_write(&self, offset: u64, len: u64, init: bool) -> Result<(), RuntimeTrap> {
         if len == 0 {
             return Ok(());
         }
@@ -142,7 +149,7 @@ impl MemoryInner {
         if offset < floor {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
         }
-        self.ctl.check_access(self.data_ptr() as usize, offset, len, true)
+        Ok(())
     }
 
     /// Read permission for `[offset, offset+len)` (bounds already checked).
@@ -168,14 +175,19 @@ impl MemoryInner {
     }
 
     pub(crate) fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), RuntimeTrap> {
-        let off = self.readable(offset, buf.len() as u64)?;
-        self.ctl.host_copy(self.data_ptr() as usize, || self.map.read(off, buf))
+        let (len, base) = (buf.len() as u64, self.data_ptr() as usize);
+        let off = self.in_bounds(offset, len)?;
+        if len != 0 && offset < self.ro_base {
+            return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
+        }
+        self.ctl.checked_copy(base, offset, len, false, || self.map.read(off, buf))
     }
 
     pub(crate) fn write(&self, offset: u64, data: &[u8], init: bool) -> Result<(), RuntimeTrap> {
-        let off = self.in_bounds(offset, data.len() as u64)?;
-        self.check_write(offset, data.len() as u64, init)?;
-        self.ctl.host_copy(self.data_ptr() as usize, || self.map.write(off, data))
+        let (len, base) = (data.len() as u64, self.data_ptr() as usize);
+        let off = self.in_bounds(offset, len)?;
+        self.check_static_write(offset, len, init)?;
+        self.ctl.checked_copy(base, offset, len, true, || self.map.write(off, data))
     }
 
     /// `memory.discard`: checks in the design's order — (1) `addr`/`size`
@@ -199,12 +211,12 @@ impl MemoryInner {
         if self.ty.control.immutable || addr < self.rw_base {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, addr));
         }
-        // Virtual memories and host mappings: every page must be writable.
-        self.ctl.check_access(self.data_ptr() as usize, addr, size, true)?;
         let len = size as usize;
-        // File and data-image pages: MADV_DONTNEED would bring their
-        // contents back (see `mapping::discard_mapped`).
-        if self.ctl.has_mapped_pages() {
+        // Virtual memories, host mappings, data images: every page must be
+        // writable, and file and data-image pages need more than
+        // MADV_DONTNEED; checked and done under the lock of map/unmap/
+        // protect (see `mapping::discard_mapped`).
+        if self.ctl.has_page_states() {
             return crate::mapping::discard_mapped(self, addr, size);
         }
         if self.map.discard(off, len).is_err() {
@@ -312,7 +324,7 @@ impl Memory {
                 sealed: AtomicBool::new(false),
                 grow_lock: Mutex::new(()),
                 slot,
-                ctl: crate::mapping::Control::new(ty.control.is_virtual, max_pages),
+                ctl: crate::mapping::Control::new(ty.control.is_virtual, ty.shared, max_pages),
             }),
         })
     }
