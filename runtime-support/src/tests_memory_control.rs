@@ -498,8 +498,20 @@ fn capi_memory_access_and_discard() {
         );
         let mem = capi::wasm2o_instance_memory(inst, 0);
         let mut buf = [0u8; 4];
+        let last_trap = || {
+            let t = *capi::wasm2o_last_trap();
+            let msg = std::ffi::CStr::from_ptr(t.message.0).to_str().unwrap();
+            (t.code, (t.has_address != 0).then_some(t.address), msg)
+        };
+        assert_eq!(last_trap(), (0, None, "no trap"));
         assert_eq!(capi::wasm2o_memory_read(mem, 0, buf.as_mut_ptr(), 4), 3);
         assert_eq!(last_error(), "access denied (address 0x0)");
+        // The details, as for a trap in compiled code; the instance's own
+        // last trap is not a host call's.
+        assert_eq!(last_trap(), (3, Some(0), "access denied"));
+        assert_eq!((*capi::wasm2o_instance_trap(inst)).code, 0);
+        assert_eq!(capi::wasm2o_memory_write(mem, RO as u64 + 5, buf.as_ptr(), 4), 3);
+        assert_eq!(last_trap(), (3, Some(RO as u64 + 5), "access denied"));
         assert_eq!(capi::wasm2o_memory_read(mem, RO as u64 + 16, buf.as_mut_ptr(), 4), 0);
         assert_eq!(&buf, b"ROda");
         assert_eq!(capi::wasm2o_memory_write(mem, RO as u64, buf.as_ptr(), 4), 3);
@@ -508,12 +520,18 @@ fn capi_memory_access_and_discard() {
         assert_eq!(capi::wasm2o_memory_write(mem, 4 * P, buf.as_ptr(), 1), 2);
         assert_eq!(capi::wasm2o_memory_discard(mem, 1, 0), 14);
         assert_eq!(last_error(), "memory-control request refused: unaligned");
+        assert_eq!(last_trap(), (14, None, "memory-control request refused: unaligned"));
         assert_eq!(capi::wasm2o_memory_discard(mem, 5 * P, 0), 2);
         assert_eq!(capi::wasm2o_memory_discard(mem, RO as u64, P), 3);
         assert_eq!(capi::wasm2o_memory_discard(mem, RW as u64, P), 0);
         assert_eq!(capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4), 0);
         assert_eq!(buf, [0; 4]);
         assert_eq!(capi::wasm2o_memory_discard(std::ptr::null_mut(), 0, 0), 13);
+        assert_eq!(last_trap(), (13, None, "host error"));
+        assert_eq!(last_error(), "wasm2o_memory_discard: null memory");
+        // A success leaves the details of the last failure.
+        assert_eq!(capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4), 0);
+        assert_eq!(last_trap().0, 13);
         capi::wasm2o_instance_free(inst);
     }
 }

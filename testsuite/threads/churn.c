@@ -90,12 +90,17 @@ static int accessed(wasm2o_instance *inst, wasm2o_trap_code t, uint32_t addr, ui
     return 0;
 }
 
-/* The same for a host call, which reports through wasm2o_last_error(). */
-static int host_accessed(wasm2o_trap_code t, uint32_t addr, const char *what) {
+/* The same for a host call of `len` bytes, which reports through
+ * wasm2o_last_trap() and wasm2o_last_error(). */
+static int host_accessed(wasm2o_trap_code t, uint32_t addr, uint32_t len, const char *what) {
     if (t == WASM2O_TRAP_NONE) return 1;
-    CHECK(t == WASM2O_TRAP_MEMORY_ACCESS_DENIED, "host %s at 0x%" PRIx32 ": trap %u (%s)", what, addr,
-          (unsigned)t, wasm2o_last_error());
+    const wasm2o_trap_info *info = wasm2o_last_trap();
+    CHECK(t == WASM2O_TRAP_MEMORY_ACCESS_DENIED && info->code == t, "host %s at 0x%" PRIx32 ": trap %u (%s)", what,
+          addr, (unsigned)t, wasm2o_last_error());
     CHECK(strncmp(wasm2o_last_error(), "access denied", 13) == 0, "host %s: %s", what, wasm2o_last_error());
+    CHECK(info->has_address && info->address >= addr && info->address < (uint64_t)addr + len &&
+              info->address >= CHURN_LO && info->address < CHURN_HI,
+          "host %s at 0x%" PRIx32 ": denied at 0x%" PRIx64, what, addr, info->address);
     return 0;
 }
 
@@ -149,13 +154,13 @@ static void *run_worker(void *arg) {
         }
         case 6: {
             uint8_t buf[32];
-            ok = host_accessed(wasm2o_memory_read(memory, addr, buf, sizeof buf), addr, "read");
+            ok = host_accessed(wasm2o_memory_read(memory, addr, buf, sizeof buf), addr, sizeof buf, "read");
             break;
         }
         default: {
             uint8_t buf[8];
             memset(buf, w->id, sizeof buf);
-            ok = host_accessed(wasm2o_memory_write(memory, addr, buf, sizeof buf), addr, "write");
+            ok = host_accessed(wasm2o_memory_write(memory, addr, buf, sizeof buf), addr, sizeof buf, "write");
             break;
         }
         }
