@@ -1,6 +1,9 @@
 //! Threads from C: testsuite/threads/host.c drives several instances that
 //! share one memory from several pthreads (atomic increments, wait/notify)
 //! while another thread discards pages; it must print "threads: ok".
+//! testsuite/threads/churn.c does the same on a shared virtual memory while
+//! another thread maps, protects, unmaps and discards pages and maps a host
+//! buffer over them; it must print "churn: ok".
 //!
 //! The modules are compiled by the `wasm2o` built with this test; the host is
 //! linked with `cc` against the runtime staticlib of the same build. Without
@@ -47,15 +50,17 @@ fn run(cmd: &mut Command, what: &str) {
     );
 }
 
-#[test]
-fn shared_memory_across_pthreads_with_concurrent_discard() {
+/// Compiles `modules` (`testsuite/threads/<m>.wat`, prefix `<m>`), links
+/// `testsuite/threads/<c_file>` against them and the runtime, runs it
+/// with a deadline and expects `<name>: ok` on stdout.
+fn build_and_run(name: &str, modules: &[&str], c_file: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let src = root.join("testsuite/threads");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("threads-c");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("threads-c-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
 
-    for m in ["owner", "worker"] {
+    for m in modules {
         run(
             Command::new(EXE)
                 .arg("compile")
@@ -68,7 +73,7 @@ fn shared_memory_across_pthreads_with_concurrent_discard() {
             &format!("wasm2o compile {m}.wat"),
         );
     }
-    let exe = dir.join("threads-host");
+    let exe = dir.join(format!("{name}-host"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     run(
         Command::new(&cc)
@@ -77,13 +82,12 @@ fn shared_memory_across_pthreads_with_concurrent_discard() {
             .arg(root.join("runtime-support/include"))
             .arg("-I")
             .arg(&dir)
-            .arg(src.join("host.c"))
-            .arg(dir.join("owner.o"))
-            .arg(dir.join("worker.o"))
+            .arg(src.join(c_file))
+            .args(modules.iter().map(|m| dir.join(format!("{m}.o"))))
             .arg(runtime_staticlib())
             .args(["-lpthread", "-ldl", "-lm", "-o"])
             .arg(&exe),
-        "cc host.c",
+        &format!("cc {c_file}"),
     );
 
     // A lost wake-up would hang the host: give it a deadline.
@@ -96,16 +100,29 @@ fn shared_memory_across_pthreads_with_concurrent_discard() {
     while child.try_wait().expect("wait for the host").is_none() {
         if start.elapsed() > Duration::from_secs(120) {
             let _ = child.kill();
-            panic!("the threads host hung (lost wake-up?)");
+            panic!("the {name} host hung (lost wake-up?)");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().expect("host output");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout == "threads: ok\n",
-        "host failed ({}):\n{stdout}{}",
+        out.status.success() && stdout == format!("{name}: ok\n"),
+        "{c_file} failed ({}):\n{stdout}{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn shared_memory_across_pthreads_with_concurrent_discard() {
+    build_and_run("threads", &["owner", "worker"], "host.c");
+}
+
+/// testsuite/threads/churn.c: instances on several threads access a shared
+/// virtual memory while another thread maps, protects, unmaps, discards
+/// and maps a host buffer over part of it.
+#[test]
+fn shared_virtual_memory_with_concurrent_map_protect_unmap_discard() {
+    build_and_run("churn", &["churn_owner", "churn_worker"], "churn.c");
 }

@@ -95,10 +95,8 @@ pub fn parse<'a>(wasm: &'a [u8], opts: &Options) -> Result<Module<'a>, Error> {
         match payload {
             Payload::Version {
                 encoding, range, ..
-            } => {
-                if encoding != wasmparser::Encoding::Module {
-                    return Err(Error::unsupported(range.start, "component model"));
-                }
+            } if encoding != wasmparser::Encoding::Module => {
+                return Err(Error::unsupported(range.start, "component model"));
             }
             Payload::TypeSection(reader) => {
                 for group in reader {

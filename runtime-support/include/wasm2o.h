@@ -162,8 +162,28 @@ wasm2o_trap_code wasm2o_instance_call(wasm2o_instance *instance, const char *nam
 wasm2o_trap_code wasm2o_instance_call_index(wasm2o_instance *instance, uint32_t func_index,
                                             uint64_t *values);
 
-/* The instance's last trap (code 0 if none yet). Owned by the instance. */
+/* The instance's last trap (code 0 if none yet): the last trap of a call
+ * into the instance (an export, wasm2o_instance_call). Owned by the
+ * instance. Host memory calls (wasm2o_memory_read, _write, _discard, _map,
+ * _map_fd, _unmap, _protect) never change it: they belong to no instance,
+ * and another thread may be running an instance that uses the memory; see
+ * wasm2o_last_trap(). */
 const wasm2o_trap_info *wasm2o_instance_trap(const wasm2o_instance *instance);
+
+/* The details of this thread's last failing host memory call
+ * (wasm2o_memory_read, _write, _discard, _map, _map_fd, _unmap, _protect,
+ * _set_mapping_budget): its code, the Wasm address for an access that was
+ * out of bounds or denied (has_address), and the static message, as
+ * wasm2o_instance_trap() gives them for a trap in compiled code; `memory`
+ * is 0 (the call named its memory). Code 0 if no host memory call failed on
+ * this thread yet. Points to thread-local storage, overwritten by the next
+ * failing host memory call on the thread; successful calls leave it as it
+ * is (test the returned code first).
+ *
+ *     if (wasm2o_memory_write(mem, addr, buf, n) == WASM2O_TRAP_MEMORY_ACCESS_DENIED)
+ *         printf("denied at 0x%llx\n", (unsigned long long)wasm2o_last_trap()->address);
+ */
+const wasm2o_trap_info *wasm2o_last_trap(void);
 
 /* An export by name, or NULL. Owned by the instance; pass it as
  * wasm2o_import.ext to link another instance against it. */
@@ -191,7 +211,8 @@ uint64_t wasm2o_memory_size(wasm2o_memory *memory);
  * offset >= A*64KiB; writes need offset >= (A+R)*64KiB, and nothing in an
  * `immutable` memory is writable). Empty ranges never trap for protection.
  * A failing call touches nothing, returns the trap code and sets
- * wasm2o_last_error() (e.g. "access denied (address 0x10)"); 0 is success.
+ * wasm2o_last_error() (e.g. "access denied (address 0x10)") and
+ * wasm2o_last_trap() (code, address, message); 0 is success.
  * WASM2O_TRAP_HOST_ERROR means a null argument.
  *
  *     uint8_t buf[16];
@@ -246,11 +267,14 @@ wasm2o_trap_code wasm2o_memory_discard(wasm2o_memory *memory, uint64_t addr, uin
  *   (6) the memory's mapping budget or the kernel says no -> refused "out
  *       of resources".
  * Each returns 0 or the trap code and sets wasm2o_last_error() (e.g.
- * "memory-control request refused: already mapped"). A null memory, a bad
- * descriptor, one not open for reading, a writable shared mapping of a
- * read-only descriptor, bad flags or a shared (threads) memory is
- * WASM2O_TRAP_HOST_ERROR. Requests on one memory are serialised; each is
- * one system call, so a racing access sees the pages before or after it.
+ * "memory-control request refused: already mapped") and wasm2o_last_trap().
+ * A null memory, a bad descriptor, one not open for reading, a writable
+ * shared mapping of a read-only descriptor or bad flags is
+ * WASM2O_TRAP_HOST_ERROR. All of this works on shared (threads) memories
+ * too, seen by every instance using them. Requests on one memory are
+ * serialised; each is one system call, so a racing access of another
+ * thread sees the pages before or after it, and an access ordered after
+ * it (by an atomic or wait/notify) sees the new state.
  * ------------------------------------------------------------------------ */
 
 /* Flags of file mappings and grants. */

@@ -5,7 +5,7 @@
 //! `wasm2o_extern *` at an export cached in its instance (valid until the
 //! instance is freed); `wasm2o_caller *` is the runtime's `VMCaller`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::{Arc, Mutex};
 
@@ -169,6 +169,45 @@ pub(crate) fn set_error(msg: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
+thread_local! {
+    /// The details of this thread's last failing host memory call
+    /// (`wasm2o_last_trap`). Host memory calls belong to no instance, so
+    /// they never touch an instance's `wasm2o_instance_trap` (another
+    /// thread may be running an instance that uses the memory).
+    static LAST_TRAP: Cell<wasm2o_trap_info> = Cell::new(wasm2o_trap_info {
+        code: 0,
+        memory: 0,
+        has_address: 0,
+        address: 0,
+        message: StaticCStr(message(0).as_ptr()),
+    });
+}
+
+/// Records a failing host memory call: `wasm2o_last_error()` gets the
+/// message with its details, `wasm2o_last_trap()` the trap. Returns the
+/// code.
+pub(crate) fn host_trap(t: &Trap) -> u32 {
+    set_error(&t.to_string());
+    LAST_TRAP.with(|c| {
+        c.set(wasm2o_trap_info {
+            code: t.code as u32,
+            memory: 0,
+            has_address: t.address.is_some() as c_int,
+            address: t.address.unwrap_or(0),
+            message: StaticCStr(trap_cstr(t).as_ptr()),
+        })
+    });
+    t.code as u32
+}
+
+/// A host memory call with a bad argument (`msg` says which):
+/// `WASM2O_TRAP_HOST_ERROR`, recorded as [`host_trap`] does.
+pub(crate) fn host_arg_error(msg: &str) -> u32 {
+    let code = host_trap(&Trap::new(TrapCode::HostError));
+    set_error(msg);
+    code
+}
+
 /// # Safety
 ///
 /// `p` is null or a NUL-terminated string.
@@ -284,6 +323,12 @@ pub unsafe extern "C" fn wasm2o_instance_free(p: *mut wasm2o_instance) {
 #[no_mangle]
 pub extern "C" fn wasm2o_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// See `wasm2o.h`: this thread's last failing host memory call.
+#[no_mangle]
+pub extern "C" fn wasm2o_last_trap() -> *const wasm2o_trap_info {
+    LAST_TRAP.with(|c| c.as_ptr() as *const wasm2o_trap_info)
 }
 
 /// # Safety
@@ -490,10 +535,7 @@ pub unsafe extern "C" fn wasm2o_memory_size(memory: *mut wasm2o_memory) -> u64 {
 pub(crate) fn memory_result(r: Result<(), Trap>) -> u32 {
     match r {
         Ok(()) => 0,
-        Err(t) => {
-            set_error(&t.to_string());
-            t.code as u32
-        }
+        Err(t) => host_trap(&t),
     }
 }
 
@@ -510,8 +552,7 @@ pub unsafe extern "C" fn wasm2o_memory_discard(
 ) -> u32 {
     // SAFETY: contract.
     let Some(m) = (unsafe { memory.as_ref() }) else {
-        set_error("wasm2o_memory_discard: null memory");
-        return TrapCode::HostError as u32;
+        return host_arg_error("wasm2o_memory_discard: null memory");
     };
     memory_result(m.discard(addr, len).map_err(|t| t.into_trap(None)))
 }
@@ -531,12 +572,10 @@ pub unsafe extern "C" fn wasm2o_memory_write(
 ) -> u32 {
     // SAFETY: contract.
     let Some(m) = (unsafe { memory.as_ref() }) else {
-        set_error("wasm2o_memory_write: null memory");
-        return TrapCode::HostError as u32;
+        return host_arg_error("wasm2o_memory_write: null memory");
     };
     if src.is_null() && len != 0 {
-        set_error("wasm2o_memory_write: null source");
-        return TrapCode::HostError as u32;
+        return host_arg_error("wasm2o_memory_write: null source");
     }
     let data: &[u8] = if len == 0 {
         &[]
@@ -562,12 +601,10 @@ pub unsafe extern "C" fn wasm2o_memory_read(
 ) -> u32 {
     // SAFETY: contract.
     let Some(m) = (unsafe { memory.as_ref() }) else {
-        set_error("wasm2o_memory_read: null memory");
-        return TrapCode::HostError as u32;
+        return host_arg_error("wasm2o_memory_read: null memory");
     };
     if dst.is_null() && len != 0 {
-        set_error("wasm2o_memory_read: null destination");
-        return TrapCode::HostError as u32;
+        return host_arg_error("wasm2o_memory_read: null destination");
     }
     let buf: &mut [u8] = if len == 0 {
         &mut []

@@ -5,8 +5,7 @@
 
 use std::ffi::c_int;
 
-use crate::abi::TrapCode;
-use crate::capi::{memory_result, set_error, wasm2o_instance, wasm2o_memory};
+use crate::capi::{host_arg_error, memory_result, set_error, wasm2o_instance, wasm2o_memory};
 use crate::host_map::{self, MapFlags, SharedBuffer};
 use crate::memory::MemoryInner;
 
@@ -18,10 +17,7 @@ pub type wasm2o_shared_buffer = SharedBuffer;
 /// `memory` is null or a live handle.
 unsafe fn mem<'a>(memory: *mut wasm2o_memory, what: &str) -> Result<&'a MemoryInner, u32> {
     // SAFETY: caller contract.
-    unsafe { memory.as_ref() }.ok_or_else(|| {
-        set_error(&format!("{what}: null memory"));
-        TrapCode::HostError as u32
-    })
+    unsafe { memory.as_ref() }.ok_or_else(|| host_arg_error(&format!("{what}: null memory")))
 }
 
 /// See `wasm2o.h`.
@@ -45,10 +41,9 @@ pub unsafe extern "C" fn wasm2o_memory_map_fd(
         Err(code) => return code,
     };
     let Some(flags) = MapFlags::from_c(flags) else {
-        set_error(&format!(
+        return host_arg_error(&format!(
             "wasm2o_memory_map_fd: flags must be WASM2O_MAP_SHARED or WASM2O_MAP_PRIVATE, got {flags}"
         ));
-        return TrapCode::HostError as u32;
     };
     memory_result(host_map::map_fd(m, addr, len, fd, file_offset, prot, flags))
 }

@@ -58,17 +58,6 @@ fn fd_ceiling(fd: RawFd, flags: MapFlags) -> Result<Prot, String> {
     })
 }
 
-/// Host mappings of shared (memfd) memories would replace the pages every
-/// instance shares with private ones: not supported.
-fn not_shared(mem: &MemoryInner) -> Result<(), Trap> {
-    if mem.ty.shared {
-        return Err(host_error(
-            "host mappings into a shared memory are not supported",
-        ));
-    }
-    Ok(())
-}
-
 /// `wasm2o_memory_map_fd`: see [`Memory::map_fd`].
 pub(crate) fn map_fd(
     mem: &MemoryInner,
@@ -79,7 +68,6 @@ pub(crate) fn map_fd(
     prot: u32,
     flags: MapFlags,
 ) -> Result<(), Trap> {
-    not_shared(mem)?;
     let host_max = fd_ceiling(fd, flags).map_err(host_error)?;
     if Prot::from_bits(prot).is_some_and(|p| p > host_max) {
         return Err(host_error(format!(
@@ -115,7 +103,6 @@ fn out_of_resources(mem: &MemoryInner) -> crate::trap::RuntimeTrap {
 
 /// `wasm2o_memory_map`: see [`Memory::map`].
 pub(crate) fn map_anonymous(mem: &MemoryInner, addr: u64, len: u64, prot: u32) -> Result<(), Trap> {
-    not_shared(mem)?;
     match mapping::map(mem, addr, len, prot) {
         Ok(true) => Ok(()),
         Ok(false) => Err(out_of_resources(mem).into_trap(None)),
@@ -125,13 +112,11 @@ pub(crate) fn map_anonymous(mem: &MemoryInner, addr: u64, len: u64, prot: u32) -
 
 /// `wasm2o_memory_unmap`: see [`Memory::unmap`].
 pub(crate) fn unmap(mem: &MemoryInner, addr: u64, len: u64) -> Result<(), Trap> {
-    not_shared(mem)?;
     mapping::unmap(mem, addr, len).map_err(|t| t.into_trap(None))
 }
 
 /// `wasm2o_memory_protect`: see [`Memory::protect`].
 pub(crate) fn protect(mem: &MemoryInner, addr: u64, len: u64, prot: u32) -> Result<(), Trap> {
-    not_shared(mem)?;
     mapping::protect(mem, addr, len, prot, Requester::Host).map_err(|t| t.into_trap(None))
 }
 
@@ -146,9 +131,11 @@ impl Memory {
     /// size, unaligned (`addr`, `len`, `file_offset`): refused; past the
     /// size: out of bounds; already mapped (virtual) or the static prefix
     /// (plain, access denied); then the budget or the kernel: refused "out
-    /// of resources". A bad descriptor, one not open for reading, a
-    /// writable shared mapping of a read-only descriptor or a shared
-    /// memory is a `HostError`. A failing call changes nothing.
+    /// of resources". A bad descriptor, one not open for reading or a
+    /// writable shared mapping of a read-only descriptor is a
+    /// `HostError`. A failing call changes nothing. In a shared memory the
+    /// file hides the memory's own pages for every thread and instance;
+    /// unmapping it brings them back zeroed (see `mapping`).
     pub fn map_fd(
         &self,
         addr: u64,

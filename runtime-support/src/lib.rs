@@ -58,3 +58,5 @@ mod tests_host_map;
 mod tests_image;
 #[cfg(test)]
 mod tests_memory_control;
+#[cfg(test)]
+mod tests_shared_memctl;

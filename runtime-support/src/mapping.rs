@@ -14,9 +14,19 @@
 //! trapping or refused request changes nothing.
 //!
 //! The lock serialises requests on a memory (shared memories included);
-//! accesses of other threads are never blocked: each request is one
-//! `mmap(MAP_FIXED)` or `mprotect` over the whole range, so a racing
-//! access sees the pages before or after it.
+//! accesses of compiled code on other threads are never blocked: each
+//! request is one `mmap(MAP_FIXED)` or `mprotect` over the whole range, so
+//! a racing access sees the pages before or after it. The runtime's own
+//! accesses to a memory with page states (host reads and writes, discard)
+//! take the lock, so they too run wholly before or after a request.
+//!
+//! A shared memory's pages are its memfd's, at the same offset (see
+//! `Mmap::reserve_shared`), so that discard's hole punch zeroes them for
+//! every thread: its unmapped pages are the memfd mapped `PROT_NONE`, and
+//! "fresh zeroed pages" are the memfd's own pages mapped again after a
+//! hole is punched in them while nobody can see them (see
+//! [`sys_replace`]). A file mapped over them hides them; unmapping the
+//! file maps them back.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -87,6 +97,9 @@ pub(crate) struct Control {
     /// Whether any page was ever mapped from the module's data image
     /// (discard must then look at the page map).
     images: AtomicBool,
+    /// A shared memory: other threads may change page states while the
+    /// runtime copies, so host copies always catch faults.
+    shared: bool,
 }
 
 #[derive(Debug)]
@@ -99,8 +112,9 @@ struct State {
 }
 
 impl Control {
-    /// `pages`: every page the memory can ever have.
-    pub(crate) fn new(is_virtual: bool, pages: u64) -> Control {
+    /// `pages`: every page the memory can ever have; `shared`: a shared
+    /// (threads) memory.
+    pub(crate) fn new(is_virtual: bool, shared: bool, pages: u64) -> Control {
         Control {
             state: Mutex::new(State {
                 map: PageMap::new(pages),
@@ -112,6 +126,7 @@ impl Control {
             active: AtomicBool::new(is_virtual),
             files: AtomicBool::new(false),
             images: AtomicBool::new(false),
+            shared,
         }
     }
 
@@ -182,6 +197,22 @@ impl Control {
         if len == 0 || !self.active.load(Ordering::Acquire) {
             return Ok(());
         }
+        let st = self.lock();
+        self.check_state(&st, memory_base, offset, len, write)
+    }
+
+    /// [`Control::check_access`] against `st` (the lock held).
+    fn check_state(
+        &self,
+        st: &State,
+        memory_base: usize,
+        offset: u64,
+        len: u64,
+        write: bool,
+    ) -> Result<(), RuntimeTrap> {
+        if len == 0 {
+            return Ok(());
+        }
         let Some(end) = offset.checked_add(len) else {
             return Err(trap(
                 memory_base,
@@ -191,7 +222,6 @@ impl Control {
             ));
         };
         let dflt = self.default_state();
-        let st = self.lock();
         for (s, e, ps) in st.map.pieces(offset / P, end.div_ceil(P)) {
             let at = offset.max(s * P);
             let denied = match ps.or(dflt) {
@@ -222,14 +252,39 @@ impl Control {
         Ok(())
     }
 
+    /// A host-side copy `f` of `[offset, offset+len)` (bounds and the
+    /// static prefix already checked): the page-state check and the copy
+    /// run under the lock when the memory has page states, so a request
+    /// of another thread happens wholly before or after both, and the
+    /// copy cannot fault on a page the check allowed.
+    pub(crate) fn checked_copy(
+        &self,
+        memory_base: usize,
+        offset: u64,
+        len: u64,
+        write: bool,
+        f: impl FnMut(),
+    ) -> Result<(), RuntimeTrap> {
+        if len == 0 || !self.active.load(Ordering::Acquire) {
+            return self.host_copy(memory_base, f);
+        }
+        let st = self.lock();
+        self.check_state(&st, memory_base, offset, len, write)?;
+        // The guard lives in this frame: a fault in `f` comes back here.
+        let r = self.host_copy(memory_base, f);
+        drop(st);
+        r
+    }
+
     /// Runs a host-side copy `f` of guest memory, catching faults when
-    /// file pages are mapped (a page past the end of a file).
+    /// file pages are mapped (a page past the end of a file) or the memory
+    /// is shared (another thread may map or protect pages at any time).
     pub(crate) fn host_copy(
         &self,
         memory_base: usize,
         mut f: impl FnMut(),
     ) -> Result<(), RuntimeTrap> {
-        if !self.has_files() {
+        if !self.has_files() && !self.shared {
             f();
             return Ok(());
         }
@@ -241,10 +296,13 @@ impl Control {
         })
     }
 
-    /// Whether discard must consult the page map: some page may be
-    /// file-backed or mapped from the data image.
-    pub(crate) fn has_mapped_pages(&self) -> bool {
-        self.has_files() || self.images.load(Ordering::Acquire)
+    /// Whether discard must consult the page map (under the lock): some
+    /// page may differ from the static layout, be file-backed or mapped
+    /// from the data image.
+    pub(crate) fn has_page_states(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+            || self.has_files()
+            || self.images.load(Ordering::Acquire)
     }
 
     /// Whether the memory (and the process) can afford `after` kernel
@@ -291,7 +349,7 @@ impl Control {
             return false;
         }
         let (start, len) = ((a * P) as usize, ((b - a) * P) as usize);
-        if remap::replace(&mem.map, start, len, fill).is_err() {
+        if sys_replace(mem, start, len, fill, true).is_err() {
             self.roll_back(mem, st, a, b);
             return false;
         }
@@ -309,7 +367,8 @@ impl Control {
     /// After a failed `mmap(MAP_FIXED)` over `[a, b)`: Linux 6.12 and later
     /// keep the old pages; older kernels may have unmapped them, leaving a
     /// hole. Fill a hole with what the page map says (anonymous pages come
-    /// back zeroed, file and image pages as the default state, which the
+    /// back zeroed — a shared memory's with their contents, which its
+    /// memfd kept —, file and image pages as the default state, which the
     /// page map then records), or stop the process if even that fails.
     fn roll_back(&self, mem: &MemoryInner, st: &mut State, a: u64, b: u64) {
         let (start, len) = ((a * P) as usize, ((b - a) * P) as usize);
@@ -321,7 +380,15 @@ impl Control {
         for (s, e, ps) in st.map.pieces(a, b) {
             let keep = ps.filter(|p| p.backing == Backing::Anonymous);
             let (s0, l) = ((s * P) as usize, ((e - s) * P) as usize);
-            remap::replace_or_abort(&mem.map, s0, l, self.fill_of(keep));
+            let fill = self.fill_of(keep);
+            if sys_replace(mem, s0, l, fill, false).is_err()
+                && sys_replace(mem, s0, l, Fill::Reserved, false).is_err()
+            {
+                eprintln!(
+                    "wasm2o: cannot restore a memory reservation after a failed mmap; aborting"
+                );
+                std::process::abort();
+            }
             st.map.set(s, e, keep);
         }
         self.sync_charge(st);
@@ -332,6 +399,57 @@ impl Drop for Control {
     fn drop(&mut self) {
         let charged = self.lock().charged;
         TOTAL_RUNS.fetch_sub(charged, Ordering::Relaxed);
+    }
+}
+
+/// Puts `fill` over `[start, start+len)` of `mem`'s reservation with one
+/// visible system call. A private memory: `remap::replace`. A shared
+/// memory keeps its pages in its memfd (file offset = offset in the
+/// memory), so that discard's hole punch zeroes them for every thread:
+/// - `Reserved` (unmapped) maps the memfd's pages `PROT_NONE`, then
+///   punches them out (freeing them; nobody can see them any more);
+/// - `Anonymous(prot)` with `fresh` punches the memfd's pages out first
+///   (the pages replaced are unmapped or a file's, which hides them, or,
+///   for a plain memory's `unmap`, the memfd's own read-write pages, which
+///   then read zeros as they will after the call), then maps them with
+///   `prot`; without `fresh` (a roll-back) it maps them back as they are;
+/// - `File` maps the file, then punches out the memfd's pages it hides.
+///
+/// A punch that must zero and fails fails the call before anything
+/// changed; a punch that only frees memory may fail harmlessly (the next
+/// `fresh` mapping punches again).
+fn sys_replace(
+    mem: &MemoryInner,
+    start: usize,
+    len: usize,
+    fill: Fill,
+    fresh: bool,
+) -> std::io::Result<()> {
+    let Some(fd) = mem.map.memfd() else {
+        return remap::replace(&mem.map, start, len, fill);
+    };
+    let own = |prot| Fill::File {
+        prot,
+        fd,
+        offset: start as u64,
+        shared: true,
+    };
+    match fill {
+        Fill::Anonymous(prot) => {
+            if fresh {
+                mem.map.discard(start, len)?;
+            }
+            remap::replace(&mem.map, start, len, own(prot))
+        }
+        Fill::Reserved | Fill::File { .. } => {
+            let fill = match fill {
+                Fill::Reserved => own(libc::PROT_NONE),
+                file => file,
+            };
+            remap::replace(&mem.map, start, len, fill)?;
+            let _ = mem.map.discard(start, len);
+            Ok(())
+        }
     }
 }
 
@@ -580,9 +698,12 @@ pub(crate) fn map_for_segment(mem: &MemoryInner, offset: u64, len: u64) -> Resul
     Ok(())
 }
 
-/// `memory.discard` of `[addr, addr+size)` (checks done) in a memory that
-/// may have file or image pages, piece by piece: anonymous pages are
-/// given back with `MADV_DONTNEED`; file pages get zeros written, as fill
+/// `memory.discard` of `[addr, addr+size)` (bounds and the static prefix
+/// checked) in a memory with page states, under the lock that serialises
+/// map/unmap/protect: every page must be writable (else access denied,
+/// nothing changed), then piece by piece: anonymous pages are
+/// given back (`Mmap::discard`: `MADV_DONTNEED`, or a hole punched in a
+/// shared memory's memfd); file pages get zeros written, as fill
 /// would (`MADV_DONTNEED` would bring the file back, or not zero a shared
 /// one); data-image pages get fresh anonymous pages mapped over them
 /// (`MADV_DONTNEED` would bring the image back), after which they are in
@@ -592,6 +713,7 @@ pub(crate) fn discard_mapped(mem: &MemoryInner, addr: u64, size: u64) -> Result<
     let c = &mem.ctl;
     let base = mem.data_ptr() as usize;
     let mut st = c.lock();
+    c.check_state(&st, base, addr, size, true)?;
     for (s, e, ps) in st.map.pieces(addr / P, (addr + size) / P) {
         let (off, len) = ((s * P) as usize, ((e - s) * P) as usize);
         match ps.map(|p| p.backing) {

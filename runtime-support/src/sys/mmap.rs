@@ -115,6 +115,14 @@ impl Mmap {
         self.ptr as *mut u8
     }
 
+    /// The memfd of a shared reservation ([`Mmap::reserve_shared`]), whose
+    /// file offset is the offset in the mapping; `None` for a private one.
+    /// Memory-control maps it back over its own range (`MAP_SHARED |
+    /// MAP_FIXED`) to undo other mappings there.
+    pub fn memfd(&self) -> Option<std::os::fd::RawFd> {
+        self.memfd.as_ref().map(|fd| fd.as_raw_fd())
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
