@@ -54,7 +54,11 @@ impl Origin {
 }
 
 fn line_error(origin: Origin, line: &str, msg: impl std::fmt::Display) -> Error {
-    Error::msg(format!("{}: {msg} in line {:?}", origin.name(), line.trim()))
+    Error::msg(format!(
+        "{}: {msg} in line {:?}",
+        origin.name(),
+        line.trim()
+    ))
 }
 
 /// Parses the text of a section or of one flag value.
@@ -64,9 +68,15 @@ pub fn parse(text: &str, origin: Origin) -> Result<Vec<Line>, Error> {
         let mut words = raw.split_whitespace();
         let Some(first) = words.next() else { continue };
         if first != "memory" {
-            return Err(line_error(origin, raw, format_args!("expected `memory <index>`, found {first:?}")));
+            return Err(line_error(
+                origin,
+                raw,
+                format_args!("expected `memory <index>`, found {first:?}"),
+            ));
         }
-        let index = words.next().ok_or_else(|| line_error(origin, raw, "missing memory index"))?;
+        let index = words
+            .next()
+            .ok_or_else(|| line_error(origin, raw, "missing memory index"))?;
         let memory: u32 = index
             .parse()
             .map_err(|_| line_error(origin, raw, format_args!("bad memory index {index:?}")))?;
@@ -78,20 +88,36 @@ pub fn parse(text: &str, origin: Origin) -> Result<Vec<Line>, Error> {
                 None => (attr, None),
             };
             if seen.contains(&name) {
-                return Err(line_error(origin, raw, format_args!("attribute {name:?} given twice")));
+                return Err(line_error(
+                    origin,
+                    raw,
+                    format_args!("attribute {name:?} given twice"),
+                ));
             }
             seen.push(name);
             let pages = |v: Option<&str>| -> Result<u64, Error> {
-                let v = v.ok_or_else(|| line_error(origin, raw, format_args!("{name} needs a page count: {name}=<pages>")))?;
+                let v = v.ok_or_else(|| {
+                    line_error(
+                        origin,
+                        raw,
+                        format_args!("{name} needs a page count: {name}=<pages>"),
+                    )
+                })?;
                 v.parse::<u64>()
                     .ok()
                     .filter(|p| *p <= 1 << 48)
-                    .ok_or_else(|| line_error(origin, raw, format_args!("bad page count {v:?} for {name}")))
+                    .ok_or_else(|| {
+                        line_error(origin, raw, format_args!("bad page count {v:?} for {name}"))
+                    })
             };
             let flag = |v: Option<&str>| -> Result<bool, Error> {
                 match v {
                     None => Ok(true),
-                    Some(_) => Err(line_error(origin, raw, format_args!("{name} takes no value"))),
+                    Some(_) => Err(line_error(
+                        origin,
+                        raw,
+                        format_args!("{name} takes no value"),
+                    )),
                 }
             };
             match name {
@@ -99,20 +125,42 @@ pub fn parse(text: &str, origin: Origin) -> Result<Vec<Line>, Error> {
                 "read-only" => control.read_only_pages = pages(value)?,
                 "virtual" => control.is_virtual = flag(value)?,
                 "immutable" => control.immutable = flag(value)?,
-                _ => return Err(line_error(origin, raw, format_args!("unknown attribute {attr:?}"))),
+                _ => {
+                    return Err(line_error(
+                        origin,
+                        raw,
+                        format_args!("unknown attribute {attr:?}"),
+                    ))
+                }
             }
         }
         let prefix = control.no_access_pages > 0 || control.read_only_pages > 0;
         if control.is_virtual && (prefix || control.immutable) {
-            return Err(line_error(origin, raw, "`virtual` stands alone (no other attribute with it)"));
+            return Err(line_error(
+                origin,
+                raw,
+                "`virtual` stands alone (no other attribute with it)",
+            ));
         }
         if control.immutable && prefix {
-            return Err(line_error(origin, raw, "`immutable` stands alone (no other attribute with it)"));
+            return Err(line_error(
+                origin,
+                raw,
+                "`immutable` stands alone (no other attribute with it)",
+            ));
         }
         if lines.iter().any(|l| l.memory == memory) {
-            return Err(line_error(origin, raw, format_args!("a second line for memory {memory}")));
+            return Err(line_error(
+                origin,
+                raw,
+                format_args!("a second line for memory {memory}"),
+            ));
         }
-        lines.push(Line { memory, control, text: raw.trim().to_string() });
+        lines.push(Line {
+            memory,
+            control,
+            text: raw.trim().to_string(),
+        });
     }
     Ok(lines)
 }
@@ -122,14 +170,21 @@ pub fn parse(text: &str, origin: Origin) -> Result<Vec<Line>, Error> {
 /// resolves the `memory-control` imports.
 pub fn apply(module: &mut Module<'_>, flags: &[String]) -> Result<(), Error> {
     let mut lines = match &module.memory_control_section {
-        Some(text) => parse(text, Origin::Section)?.into_iter().map(|l| (l, Origin::Section)).collect(),
+        Some(text) => parse(text, Origin::Section)?
+            .into_iter()
+            .map(|l| (l, Origin::Section))
+            .collect(),
         None => Vec::new(),
     };
     let mut flag_lines: Vec<Line> = Vec::new();
     for f in flags {
         for l in parse(f, Origin::Flag)? {
             if flag_lines.iter().any(|x| x.memory == l.memory) {
-                return Err(line_error(Origin::Flag, &l.text, format_args!("a second line for memory {}", l.memory)));
+                return Err(line_error(
+                    Origin::Flag,
+                    &l.text,
+                    format_args!("a second line for memory {}", l.memory),
+                ));
             }
             flag_lines.push(l);
         }
@@ -147,7 +202,10 @@ pub fn apply(module: &mut Module<'_>, flags: &[String]) -> Result<(), Error> {
             return Err(line_error(
                 *origin,
                 &line.text,
-                format_args!("memory {} does not exist (the module has {n} memories)", line.memory),
+                format_args!(
+                    "memory {} does not exist (the module has {n} memories)",
+                    line.memory
+                ),
             ));
         };
         let c = line.control;
@@ -230,9 +288,15 @@ fn resolve_imports(module: &mut Module<'_>) -> Result<(), Error> {
             None => (imp.name.as_str(), 0),
         };
         let Some(ty) = module.info.memories.get(mem as usize) else {
-            return Err(Error::msg(format!("{what}: the module has no memory {mem}")));
+            return Err(Error::msg(format!(
+                "{what}: the module has no memory {mem}"
+            )));
         };
-        let idx = if ty.memory64 { ValType::I64 } else { ValType::I32 };
+        let idx = if ty.memory64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        };
         let sig = &module.info.types[type_index as usize];
         use ValType::{I32, I64};
         let (intrinsic, params, results): (Intrinsic, Vec<ValType>, Vec<ValType>) = match op {
@@ -249,13 +313,20 @@ fn resolve_imports(module: &mut Module<'_>) -> Result<(), Error> {
         };
         if sig.params != params || sig.results != results {
             let expected = crate::desc::FuncType { params, results };
-            return Err(Error::msg(format!("{what}: wrong signature {sig}, expected {expected}")));
+            return Err(Error::msg(format!(
+                "{what}: wrong signature {sig}, expected {expected}"
+            )));
         }
         match intrinsic {
             Intrinsic::Discard(_) if ty.control.immutable => {
-                return Err(Error::msg(format!("{what}: memory {mem} is immutable and cannot be discarded")));
+                return Err(Error::msg(format!(
+                    "{what}: memory {mem} is immutable and cannot be discarded"
+                )));
             }
-            Intrinsic::Map(_) | Intrinsic::Unmap(_) | Intrinsic::Protect(_) | Intrinsic::MapHandle(_)
+            Intrinsic::Map(_)
+            | Intrinsic::Unmap(_)
+            | Intrinsic::Protect(_)
+            | Intrinsic::MapHandle(_)
                 if !ty.control.is_virtual =>
             {
                 return Err(Error::msg(format!(
@@ -275,9 +346,20 @@ mod tests {
 
     #[test]
     fn parses_lines_in_any_order() {
-        let l = parse("memory 0 read-only=2 no-access=1 ;\n\n  memory 1   immutable ", Origin::Section).unwrap();
+        let l = parse(
+            "memory 0 read-only=2 no-access=1 ;\n\n  memory 1   immutable ",
+            Origin::Section,
+        )
+        .unwrap();
         assert_eq!(l.len(), 2);
-        assert_eq!(l[0].control, MemoryControl { no_access_pages: 1, read_only_pages: 2, ..Default::default() });
+        assert_eq!(
+            l[0].control,
+            MemoryControl {
+                no_access_pages: 1,
+                read_only_pages: 2,
+                ..Default::default()
+            }
+        );
         assert!(l[1].control.immutable);
     }
 

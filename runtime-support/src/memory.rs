@@ -149,7 +149,8 @@ impl MemoryInner {
     /// is sealed. Empty ranges are always allowed.
     pub(crate) fn check_write(&self, offset: u64, len: u64, init: bool) -> Result<(), RuntimeTrap> {
         self.check_static_write(offset, len, init)?;
-        self.ctl.check_access(self.data_ptr() as usize, offset, len, true)
+        self.ctl
+            .check_access(self.data_ptr() as usize, offset, len, true)
     }
 
     /// The static part of [`MemoryInner::check_write`]: the prefix and
@@ -176,7 +177,8 @@ impl MemoryInner {
         if len != 0 && offset < self.ro_base {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
         }
-        self.ctl.check_access(self.data_ptr() as usize, offset, len, false)
+        self.ctl
+            .check_access(self.data_ptr() as usize, offset, len, false)
     }
 
     /// Bounds, then write permission.
@@ -199,14 +201,16 @@ impl MemoryInner {
         if len != 0 && offset < self.ro_base {
             return Err(self.trap_at(TrapCode::MemoryAccessDenied, offset));
         }
-        self.ctl.checked_copy(base, offset, len, false, || self.map.read(off, buf))
+        self.ctl
+            .checked_copy(base, offset, len, false, || self.map.read(off, buf))
     }
 
     pub(crate) fn write(&self, offset: u64, data: &[u8], init: bool) -> Result<(), RuntimeTrap> {
         let (len, base) = (data.len() as u64, self.data_ptr() as usize);
         let off = self.in_bounds(offset, len)?;
         self.check_static_write(offset, len, init)?;
-        self.ctl.checked_copy(base, offset, len, true, || self.map.write(off, data))
+        self.ctl
+            .checked_copy(base, offset, len, true, || self.map.write(off, data))
     }
 
     /// `memory.discard`: checks in the design's order — (1) `addr`/`size`
@@ -309,9 +313,12 @@ impl Memory {
             (max, abi::MEMORY32_RESERVATION)
         };
         if min > max_pages {
-            return Err(format!("memory: minimum of {min} pages exceeds the reservation"));
+            return Err(format!(
+                "memory: minimum of {min} pages exceeds the reservation"
+            ));
         }
-        let reserve = usize::try_from(reserve).map_err(|_| "memory: reservation too large for this host")?;
+        let reserve =
+            usize::try_from(reserve).map_err(|_| "memory: reservation too large for this host")?;
         // A shared memory's pages are a memfd's (see `Mmap::reserve_shared`),
         // so discard can really zero them for every thread.
         let map = if ty.shared {
@@ -388,7 +395,11 @@ impl Memory {
     /// beyond 65536 pages for a 32-bit memory; an immutable memory always
     /// fails, even for 0 pages).
     pub fn grow(&self, delta_pages: u64) -> Option<u64> {
-        let _g = self.inner.grow_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = self
+            .inner
+            .grow_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let c = &self.inner.ty.control;
         if c.immutable {
             // Cannot grow at all: even `memory.grow 0` returns -1.
@@ -401,11 +412,16 @@ impl Memory {
         if c.is_virtual {
             return None;
         }
-        let new = old.checked_add(delta_pages).filter(|&n| n <= self.inner.max_pages)?;
+        let new = old
+            .checked_add(delta_pages)
+            .filter(|&n| n <= self.inner.max_pages)?;
         let start = (old * WASM_PAGE_SIZE) as usize;
         let len = ((new - old) * WASM_PAGE_SIZE) as usize;
         self.inner.map.make_accessible(start, len).ok()?;
-        self.inner.def.length.store(new * WASM_PAGE_SIZE, Ordering::Release);
+        self.inner
+            .def
+            .length
+            .store(new * WASM_PAGE_SIZE, Ordering::Release);
         Some(old)
     }
 
@@ -418,14 +434,18 @@ impl Memory {
     /// Host write: out of bounds, or writing below the read-write part (or
     /// anything in an immutable memory), is a trap value and writes nothing.
     pub fn write(&self, offset: u64, data: &[u8]) -> Result<(), Trap> {
-        self.inner.write(offset, data, false).map_err(|t| t.into_trap(None))
+        self.inner
+            .write(offset, data, false)
+            .map_err(|t| t.into_trap(None))
     }
 
     /// The host's `memory.discard`: zeroes `[addr, addr+size)` and gives
     /// its pages back, with the checks of `memory.discard` ("memory-control
     /// request refused: unaligned", out of bounds, access denied).
     pub fn discard(&self, addr: u64, size: u64) -> Result<(), Trap> {
-        self.inner.discard(addr, size).map_err(|t| t.into_trap(None))
+        self.inner
+            .discard(addr, size)
+            .map_err(|t| t.into_trap(None))
     }
 
     /// The maximum of the type (read-write part), as declared.
@@ -467,7 +487,10 @@ mod tests {
     fn layout() {
         assert_eq!(size_of::<VMMemoryDef>() as u32, abi::VMMEMORY_DEF_SIZE);
         assert_eq!(offset_of!(VMMemoryDef, base) as u32, abi::VMMEMORY_DEF_BASE);
-        assert_eq!(offset_of!(VMMemoryDef, length) as u32, abi::VMMEMORY_DEF_LENGTH);
+        assert_eq!(
+            offset_of!(VMMemoryDef, length) as u32,
+            abi::VMMEMORY_DEF_LENGTH
+        );
     }
 
     #[test]
@@ -521,7 +544,10 @@ mod tests {
             let mut it = line.split_whitespace();
             let (range, perms) = (it.next().unwrap(), it.next().unwrap());
             let (a, b) = range.split_once('-').unwrap();
-            let (a, b) = (usize::from_str_radix(a, 16).unwrap(), usize::from_str_radix(b, 16).unwrap());
+            let (a, b) = (
+                usize::from_str_radix(a, 16).unwrap(),
+                usize::from_str_radix(b, 16).unwrap(),
+            );
             if (a..b).contains(&addr) {
                 return perms.to_string();
             }
@@ -567,8 +593,16 @@ mod tests {
             assert_eq!(b[0], 9);
         }
         // Past the end: out of bounds, checked before protection.
-        assert_eq!(code(m.read(4 * P, &mut b)), Some((TrapCode::MemoryOutOfBounds, Some(4 * P))));
-        assert_eq!(code(m.write(3 * P - 1, &vec![0; P as usize + 2])).unwrap().0, TrapCode::MemoryOutOfBounds);
+        assert_eq!(
+            code(m.read(4 * P, &mut b)),
+            Some((TrapCode::MemoryOutOfBounds, Some(4 * P)))
+        );
+        assert_eq!(
+            code(m.write(3 * P - 1, &vec![0; P as usize + 2]))
+                .unwrap()
+                .0,
+            TrapCode::MemoryOutOfBounds
+        );
         // A write straddling into the read-write part writes nothing.
         m.write(3 * P, &[5]).unwrap();
         assert_eq!(code(m.write(3 * P - 1, &[7, 7])), denied(3 * P - 1));
@@ -580,7 +614,10 @@ mod tests {
         assert_eq!(code(m.read(0, &mut [])), None);
         assert_eq!(code(m.write(P, &[])), None);
         assert_eq!(code(m.write(4 * P, &[])), None);
-        assert_eq!(code(m.write(4 * P + 1, &[])).unwrap().0, TrapCode::MemoryOutOfBounds);
+        assert_eq!(
+            code(m.write(4 * P + 1, &[])).unwrap().0,
+            TrapCode::MemoryOutOfBounds
+        );
         // Host traps carry the message (and no memory index).
         let t = m.write(0, &[1]).unwrap_err();
         assert_eq!((t.memory, t.message.as_str()), (None, "access denied"));
@@ -600,14 +637,21 @@ mod tests {
         assert_eq!(prot_at(base + 2 * P as usize), "r--p");
         assert_eq!(prot_at(base + 6 * P as usize - 1), "rw-p");
         m.write(6 * P - 1, &[1]).unwrap();
-        assert_eq!(m.write(P, &[1]).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            m.write(P, &[1]).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
         // 32-bit: the total never exceeds 65536 pages.
         let m = Memory::new(ctl(0, None, 1, 0)).unwrap();
         assert_eq!(m.grow(65536), None);
         assert!(Memory::new(ctl(1, None, 65535, 1)).is_err());
         assert!(Memory::new(ctl(0, None, 65535, 1)).is_ok());
         // memory64 counts the prefix the same way.
-        let m = Memory::new(MemoryType { memory64: true, ..ctl(1, Some(2), 1, 1) }).unwrap();
+        let m = Memory::new(MemoryType {
+            memory64: true,
+            ..ctl(1, Some(2), 1, 1)
+        })
+        .unwrap();
         assert_eq!(m.grow(1), Some(3));
         assert_eq!(m.grow(1), None);
     }
@@ -624,20 +668,32 @@ mod tests {
         // The defining module's segments write it before it is sealed.
         let m = Memory::new_unsealed(imm).unwrap();
         m.inner.write(10, b"abc", true).unwrap();
-        assert_eq!(m.inner.write(10, b"abc", false).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            m.inner.write(10, b"abc", false).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
         m.inner.seal().unwrap();
         m.inner.seal().unwrap();
-        assert_eq!(m.inner.write(10, b"abc", true).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            m.inner.write(10, b"abc", true).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
         assert_eq!(prot_at(m.data_ptr() as usize), "r--p");
         assert_eq!(prot_at(m.data_ptr() as usize + 2 * P as usize - 1), "r--p");
         let mut b = [0u8; 3];
         m.read(10, &mut b).unwrap();
         assert_eq!(&b, b"abc");
-        assert_eq!(code(m.write(2 * P - 1, &[1])), Some((TrapCode::MemoryAccessDenied, Some(2 * P - 1))));
+        assert_eq!(
+            code(m.write(2 * P - 1, &[1])),
+            Some((TrapCode::MemoryAccessDenied, Some(2 * P - 1)))
+        );
         assert_eq!(code(m.write(0, &[])), None);
         assert_eq!(m.grow(1), None);
         assert_eq!(m.grow(0), None);
-        assert_eq!(code(m.discard(0, P)), Some((TrapCode::MemoryAccessDenied, Some(0))));
+        assert_eq!(
+            code(m.discard(0, P)),
+            Some((TrapCode::MemoryAccessDenied, Some(0)))
+        );
         assert_eq!(code(m.discard(0, 0)), None);
 
         let virt = MemoryType {
@@ -649,20 +705,36 @@ mod tests {
         };
         let v = Memory::new(virt).unwrap();
         assert_eq!((v.pages(), v.grow(0), v.grow(1)), (2, Some(2), None));
-        assert_eq!(prot_at(v.data_ptr() as usize), "---p", "pages start unmapped");
-        assert_eq!(v.read(0, &mut b).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            prot_at(v.data_ptr() as usize),
+            "---p",
+            "pages start unmapped"
+        );
+        assert_eq!(
+            v.read(0, &mut b).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
     }
 
     #[test]
     fn unsealed_prefix_is_writable_by_init_only() {
         let m = Memory::new_unsealed(ctl(1, None, 1, 1)).unwrap();
         m.inner.write(P, b"ro", true).unwrap();
-        assert_eq!(m.inner.write(P, b"ro", false).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            m.inner.write(P, b"ro", false).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
         let t = m.inner.write(P - 1, b"ro", true).unwrap_err();
-        assert_eq!((t.code, t.address), (TrapCode::MemoryAccessDenied, Some(P - 1)));
+        assert_eq!(
+            (t.code, t.address),
+            (TrapCode::MemoryAccessDenied, Some(P - 1))
+        );
         m.inner.seal().unwrap();
         assert_eq!(prot_at(m.data_ptr() as usize + P as usize), "r--p");
-        assert_eq!(m.inner.write(P, b"ro", true).unwrap_err().code, TrapCode::MemoryAccessDenied);
+        assert_eq!(
+            m.inner.write(P, b"ro", true).unwrap_err().code,
+            TrapCode::MemoryAccessDenied
+        );
         let mut b = [0u8; 2];
         m.read(P, &mut b).unwrap();
         assert_eq!(&b, b"ro");
@@ -675,14 +747,35 @@ mod tests {
         assert_eq!(refused.code, TrapCode::MemoryControlRefused);
         assert_eq!(refused.message, "memory-control request refused: unaligned");
         // (1) unaligned comes before everything.
-        assert_eq!(m.discard(2 * P, 1).unwrap_err().code, TrapCode::MemoryControlRefused);
-        assert_eq!(m.discard(100 * P + 1, P).unwrap_err().code, TrapCode::MemoryControlRefused);
-        assert_eq!(m.discard(1, 0).unwrap_err().code, TrapCode::MemoryControlRefused);
+        assert_eq!(
+            m.discard(2 * P, 1).unwrap_err().code,
+            TrapCode::MemoryControlRefused
+        );
+        assert_eq!(
+            m.discard(100 * P + 1, P).unwrap_err().code,
+            TrapCode::MemoryControlRefused
+        );
+        assert_eq!(
+            m.discard(1, 0).unwrap_err().code,
+            TrapCode::MemoryControlRefused
+        );
         // (2) out of bounds, without wrap-around, before protection.
-        assert_eq!(code(m.discard(4 * P, P)).unwrap().0, TrapCode::MemoryOutOfBounds);
-        assert_eq!(code(m.discard(0, 5 * P)).unwrap().0, TrapCode::MemoryOutOfBounds);
-        assert_eq!(code(m.discard(5 * P, 0)).unwrap().0, TrapCode::MemoryOutOfBounds);
-        assert_eq!(code(m.discard(2 * P, u64::MAX - P + 1)).unwrap().0, TrapCode::MemoryOutOfBounds);
+        assert_eq!(
+            code(m.discard(4 * P, P)).unwrap().0,
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            code(m.discard(0, 5 * P)).unwrap().0,
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            code(m.discard(5 * P, 0)).unwrap().0,
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            code(m.discard(2 * P, u64::MAX - P + 1)).unwrap().0,
+            TrapCode::MemoryOutOfBounds
+        );
         // (3) protection.
         let denied = |a| Some((TrapCode::MemoryAccessDenied, Some(a)));
         assert_eq!(code(m.discard(0, P)), denied(0));
@@ -714,9 +807,22 @@ mod tests {
         assert_eq!(m.map().resident_pages(rw, n).unwrap(), n / page);
         // Discard pages 4..8 (Wasm): resident count of that range drops to 0.
         m.discard(4 * P, 4 * P).unwrap();
-        assert_eq!(m.map().resident_pages(4 * P as usize, 4 * P as usize).unwrap(), 0);
-        assert_eq!(m.map().resident_pages(rw, 2 * P as usize).unwrap(), 2 * P as usize / page);
-        assert_eq!(m.map().resident_pages(8 * P as usize, 2 * P as usize).unwrap(), 2 * P as usize / page);
+        assert_eq!(
+            m.map()
+                .resident_pages(4 * P as usize, 4 * P as usize)
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            m.map().resident_pages(rw, 2 * P as usize).unwrap(),
+            2 * P as usize / page
+        );
+        assert_eq!(
+            m.map()
+                .resident_pages(8 * P as usize, 2 * P as usize)
+                .unwrap(),
+            2 * P as usize / page
+        );
         let mut b = vec![1u8; 4 * P as usize];
         m.read(4 * P, &mut b).unwrap();
         assert!(b.iter().all(|&x| x == 0));

@@ -61,7 +61,12 @@ unsafe extern "C" fn w_call_import(vmctx: *mut u8, values: *mut u64) {
 unsafe extern "C" fn w_rt_discard(vmctx: *mut u8, values: *mut u64) {
     // SAFETY: test: under an entry with our vmctx.
     unsafe {
-        crate::builtins::wasm2o_rt_memory_discard(vmctx, 0, *values as u32 as u64, *values.add(1) as u32 as u64)
+        crate::builtins::wasm2o_rt_memory_discard(
+            vmctx,
+            0,
+            *values as u32 as u64,
+            *values.add(1) as u32 as u64,
+        )
     }
 }
 
@@ -138,7 +143,9 @@ fn build(mut info: ModuleInfo, code: &[WrapperFn], segs: &[(u32, u32, &[u8])]) -
             .into_boxed_slice(),
     );
     let data: &'static [u8] = Box::leak(blob.into_boxed_slice());
-    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(meta, funcs, wrappers, data)));
+    let raw = Box::leak(Box::new(crate::module::raw_with_code_for_tests(
+        meta, funcs, wrappers, data,
+    )));
     // SAFETY: a leaked, well-formed descriptor.
     unsafe { Module::from_raw(raw) }.unwrap()
 }
@@ -173,7 +180,11 @@ fn control(na: u64, ro: u64, immutable: bool) -> MemoryControl {
 fn protected_with(mem: MemoryType, discard_field: &str, segs: &[(u32, u32, &[u8])]) -> Arc<Module> {
     use ValType::I32;
     let info = ModuleInfo {
-        types: vec![fty(&[I32], &[I32]), fty(&[I32, I32], &[]), fty(&[I32, I32, I32], &[])],
+        types: vec![
+            fty(&[I32], &[I32]),
+            fty(&[I32, I32], &[]),
+            fty(&[I32, I32, I32], &[]),
+        ],
         imports: vec![Import {
             module: "memory-control".into(),
             name: discard_field.into(),
@@ -216,7 +227,11 @@ const RO: u32 = P as u32;
 const RW: u32 = 2 * P as u32;
 
 fn protected() -> Arc<Module> {
-    protected_with(MEM, "discard", &[(0, RO + 16, b"ROdata"), (0, RW, b"RWdata")])
+    protected_with(
+        MEM,
+        "discard",
+        &[(0, RO + 16, b"ROdata"), (0, RW, b"RWdata")],
+    )
 }
 
 fn no_host_imports(imp: &Import) -> Option<Extern> {
@@ -241,7 +256,12 @@ fn load(inst: &mut Instance, addr: u32) -> Result<u32, Trap> {
 fn denied_at(t: Trap, addr: u32) {
     assert_eq!(
         (t.code, t.memory, t.address, t.message.as_str()),
-        (TrapCode::MemoryAccessDenied, Some(0), Some(addr as u64), "access denied"),
+        (
+            TrapCode::MemoryAccessDenied,
+            Some(0),
+            Some(addr as u64),
+            "access denied"
+        ),
         "{t}"
     );
 }
@@ -249,22 +269,36 @@ fn denied_at(t: Trap, addr: u32) {
 #[test]
 fn compiled_accesses_on_protected_pages() {
     let mut inst = Instance::new(&protected(), &mut no_host_imports).unwrap();
-    let Some(Extern::Memory(mem)) = inst.export("mem") else { panic!() };
+    let Some(Extern::Memory(mem)) = inst.export("mem") else {
+        panic!()
+    };
     assert_eq!(mem.pages(), 4);
     // The defining module's segment wrote the read-only part.
-    assert_eq!(load(&mut inst, RO + 16).unwrap(), u32::from_le_bytes(*b"ROda"));
+    assert_eq!(
+        load(&mut inst, RO + 16).unwrap(),
+        u32::from_le_bytes(*b"ROda")
+    );
     assert_eq!(load(&mut inst, RW).unwrap(), u32::from_le_bytes(*b"RWda"));
     // A real load on a no-access page: access denied, memory 0, the address.
     denied_at(load(&mut inst, 100).unwrap_err(), 100);
     denied_at(load(&mut inst, RO - 4).unwrap_err(), RO - 4);
     // A real store on a read-only page.
-    denied_at(call(&mut inst, "store", &[(RO + 16) as i32, 7]).unwrap_err(), RO + 16);
-    assert_eq!(load(&mut inst, RO + 16).unwrap(), u32::from_le_bytes(*b"ROda"));
+    denied_at(
+        call(&mut inst, "store", &[(RO + 16) as i32, 7]).unwrap_err(),
+        RO + 16,
+    );
+    assert_eq!(
+        load(&mut inst, RO + 16).unwrap(),
+        u32::from_le_bytes(*b"ROda")
+    );
     // The read-write part works; past the end is out of bounds.
     call(&mut inst, "store", &[(RW + 100) as i32, 7]).unwrap();
     assert_eq!(load(&mut inst, RW + 100).unwrap(), 7);
     let t = load(&mut inst, 4 * P as u32).unwrap_err();
-    assert_eq!((t.code, t.address), (TrapCode::MemoryOutOfBounds, Some(4 * P)));
+    assert_eq!(
+        (t.code, t.address),
+        (TrapCode::MemoryOutOfBounds, Some(4 * P))
+    );
     // grow extends the read-write part only and returns the old total.
     assert_eq!(mem.grow(1), Some(4));
     assert_eq!(load(&mut inst, 4 * P as u32).unwrap(), 0);
@@ -294,10 +328,16 @@ fn discard_from_wasm() {
         assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
         // (3) access denied (no-access and read-only parts).
         denied_at(call(&mut inst, f, &[0, P as i32]).unwrap_err(), 0);
-        denied_at(call(&mut inst, f, &[RO as i32, 2 * P as i32]).unwrap_err(), RO);
+        denied_at(
+            call(&mut inst, f, &[RO as i32, 2 * P as i32]).unwrap_err(),
+            RO,
+        );
         // Nothing was changed by the failures.
         assert_eq!(load(&mut inst, RW + 8).unwrap(), 5);
-        assert_eq!(load(&mut inst, RO + 16).unwrap(), u32::from_le_bytes(*b"ROda"));
+        assert_eq!(
+            load(&mut inst, RO + 16).unwrap(),
+            u32::from_le_bytes(*b"ROda")
+        );
         // Size 0 is a no-op anywhere up to the size.
         call(&mut inst, f, &[0, 0]).unwrap();
         call(&mut inst, f, &[4 * P as i32, 0]).unwrap();
@@ -314,15 +354,21 @@ fn discard_from_wasm() {
     let info = unsafe { &*capi::wasm2o_instance_trap(Arc::as_ptr(&inst.inner)) };
     // SAFETY: a static C string.
     let msg = unsafe { std::ffi::CStr::from_ptr(info.message.0) };
-    assert_eq!(msg.to_str().unwrap(), "memory-control request refused: unaligned");
+    assert_eq!(
+        msg.to_str().unwrap(),
+        "memory-control request refused: unaligned"
+    );
     assert_eq!(info.code, TrapCode::MemoryControlRefused as u32);
 }
 
 #[test]
 fn bulk_operations_check_protection_first() {
     let mut inst = Instance::new(&protected(), &mut no_host_imports).unwrap();
-    let fill = |inst: &mut Instance, d: u32, v: i32, n: u32| call(inst, "fill", &[d as i32, v, n as i32]);
-    let copy = |inst: &mut Instance, d: u32, s: u32, n: u32| call(inst, "copy", &[d as i32, s as i32, n as i32]);
+    let fill =
+        |inst: &mut Instance, d: u32, v: i32, n: u32| call(inst, "fill", &[d as i32, v, n as i32]);
+    let copy = |inst: &mut Instance, d: u32, s: u32, n: u32| {
+        call(inst, "copy", &[d as i32, s as i32, n as i32])
+    };
     // Writes need dst >= the read-write base; the whole range is checked
     // first, so a straddling fill writes nothing.
     denied_at(fill(&mut inst, RW - 1, 9, 2).unwrap_err(), RW - 1);
@@ -349,7 +395,10 @@ fn bulk_operations_check_protection_first() {
     let r = crate::builtins::memory_init(&inst.inner, 0, 0, RO as u64, 0, 0);
     assert!(r.is_ok());
     let r = crate::builtins::memory_fill(&inst.inner, 0, RW as u64 - 1, 0, 1).unwrap_err();
-    assert_eq!((r.code, r.address), (TrapCode::MemoryAccessDenied, Some(RW as u64 - 1)));
+    assert_eq!(
+        (r.code, r.address),
+        (TrapCode::MemoryAccessDenied, Some(RW as u64 - 1))
+    );
 }
 
 fn importer(mem: MemoryType, segs: &[(u32, u32, &[u8])]) -> Arc<Module> {
@@ -368,22 +417,38 @@ fn importer(mem: MemoryType, segs: &[(u32, u32, &[u8])]) -> Arc<Module> {
 #[test]
 fn data_segments_and_imports() {
     // The defining module may not write its no-access part.
-    let e = Instance::new(&protected_with(MEM, "discard", &[(0, 100, b"x")]), &mut no_host_imports)
-        .err()
-        .unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(
+        &protected_with(MEM, "discard", &[(0, 100, b"x")]),
+        &mut no_host_imports,
+    )
+    .err()
+    .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     denied_at(t, 100);
     // Bounds are checked before protection.
-    let e = Instance::new(&protected_with(MEM, "discard", &[(0, 4 * RO - 2, b"xyzw")]), &mut no_host_imports)
-        .err()
-        .unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(
+        &protected_with(MEM, "discard", &[(0, 4 * RO - 2, b"xyzw")]),
+        &mut no_host_imports,
+    )
+    .err()
+    .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
     // Zero-length segments never trap for protection.
-    Instance::new(&protected_with(MEM, "discard", &[(0, 0, b"")]), &mut no_host_imports).unwrap();
+    Instance::new(
+        &protected_with(MEM, "discard", &[(0, 0, b"")]),
+        &mut no_host_imports,
+    )
+    .unwrap();
 
     let exporter = Instance::new(&protected(), &mut no_host_imports).unwrap();
-    let Some(Extern::Memory(mem)) = exporter.export("mem") else { panic!() };
+    let Some(Extern::Memory(mem)) = exporter.export("mem") else {
+        panic!()
+    };
     let mut link = |imp: &Import| (imp.name == "mem").then(|| Extern::Memory(mem.clone()));
     // An importer may write the read-write part only.
     Instance::new(&importer(MEM, &[(0, RW + 32, b"imp")]), &mut link).unwrap();
@@ -391,13 +456,21 @@ fn data_segments_and_imports() {
     mem.read(RW as u64 + 32, &mut b).unwrap();
     assert_eq!(&b, b"imp");
     for (off, bytes) in [(RO + 8, &b"imp"[..]), (RW - 1, b"imp"), (10, b"imp")] {
-        let e = Instance::new(&importer(MEM, &[(0, off, bytes)]), &mut link).err().unwrap();
-        let InstantiateError::Trap(t) = e else { panic!("{e}") };
+        let e = Instance::new(&importer(MEM, &[(0, off, bytes)]), &mut link)
+            .err()
+            .unwrap();
+        let InstantiateError::Trap(t) = e else {
+            panic!("{e}")
+        };
         denied_at(t, off);
     }
     Instance::new(&importer(MEM, &[(0, RO, b"")]), &mut link).unwrap();
-    let e = Instance::new(&importer(MEM, &[(0, 4 * RO - 1, b"imp")]), &mut link).err().unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(&importer(MEM, &[(0, 4 * RO - 1, b"imp")]), &mut link)
+        .err()
+        .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
     // The read-only part is still intact.
     mem.read(RO as u64 + 16, &mut b).unwrap();
@@ -410,38 +483,89 @@ fn data_segments_and_imports() {
         assert!(matches!(e, InstantiateError::Link(_)), "{e}");
         assert!(e.to_string().starts_with("incompatible import type"), "{e}");
     };
-    for c in [control(1, 0, false), control(0, 1, false), control(1, 2, false), control(1, 1, true)] {
+    for c in [
+        control(1, 0, false),
+        control(0, 1, false),
+        control(1, 2, false),
+        control(1, 1, true),
+    ] {
         incompatible(MemoryType { control: c, ..MEM }, &mut link);
     }
     incompatible(MemoryType { min: 3, ..MEM }, &mut link);
-    incompatible(MemoryType { max: Some(3), ..MEM }, &mut link);
-    Instance::new(&importer(MemoryType { min: 1, max: None, ..MEM }, &[]), &mut link).unwrap();
-    Instance::new(&importer(MemoryType { min: 2, max: Some(5), ..MEM }, &[]), &mut link).unwrap();
+    incompatible(
+        MemoryType {
+            max: Some(3),
+            ..MEM
+        },
+        &mut link,
+    );
+    Instance::new(
+        &importer(
+            MemoryType {
+                min: 1,
+                max: None,
+                ..MEM
+            },
+            &[],
+        ),
+        &mut link,
+    )
+    .unwrap();
+    Instance::new(
+        &importer(
+            MemoryType {
+                min: 2,
+                max: Some(5),
+                ..MEM
+            },
+            &[],
+        ),
+        &mut link,
+    )
+    .unwrap();
 }
 
 #[test]
 fn memory_control_imports() {
     // discard@0 is discard; the host is never asked.
-    let mut inst = Instance::new(&protected_with(MEM, "discard@0", &[]), &mut no_host_imports).unwrap();
+    let mut inst =
+        Instance::new(&protected_with(MEM, "discard@0", &[]), &mut no_host_imports).unwrap();
     call(&mut inst, "discard", &[RW as i32, P as i32]).unwrap();
-    denied_at(call(&mut inst, "discard", &[RO as i32, P as i32]).unwrap_err(), RO);
+    denied_at(
+        call(&mut inst, "discard", &[RO as i32, P as i32]).unwrap_err(),
+        RO,
+    );
     // Unknown operations and bad fields.
     for f in ["frob", "discard@x", "discard@"] {
-        let e = Instance::new(&protected_with(MEM, f, &[]), &mut no_host_imports).err().unwrap();
+        let e = Instance::new(&protected_with(MEM, f, &[]), &mut no_host_imports)
+            .err()
+            .unwrap();
         assert!(matches!(e, InstantiateError::Link(_)), "{e}");
-        assert_eq!(e.to_string(), format!("memory-control: {f} is not supported yet"));
+        assert_eq!(
+            e.to_string(),
+            format!("memory-control: {f} is not supported yet")
+        );
     }
     // map, unmap, protect, map_handle need a virtual memory.
     for f in ["protect", "map", "unmap@0", "map_handle"] {
-        let e = Instance::new(&protected_with(MEM, f, &[]), &mut no_host_imports).err().unwrap();
+        let e = Instance::new(&protected_with(MEM, f, &[]), &mut no_host_imports)
+            .err()
+            .unwrap();
         assert!(matches!(e, InstantiateError::Link(_)), "{e}");
         assert!(e.to_string().ends_with("needs a virtual memory"), "{e}");
     }
     // No memory 1; a memory64 type for a 32-bit memory.
-    let e = Instance::new(&protected_with(MEM, "discard@1", &[]), &mut no_host_imports).err().unwrap();
+    let e = Instance::new(&protected_with(MEM, "discard@1", &[]), &mut no_host_imports)
+        .err()
+        .unwrap();
     assert!(e.to_string().starts_with("incompatible import type"), "{e}");
-    let m64 = MemoryType { memory64: true, ..MEM };
-    let e = Instance::new(&protected_with(m64, "discard", &[]), &mut no_host_imports).err().unwrap();
+    let m64 = MemoryType {
+        memory64: true,
+        ..MEM
+    };
+    let e = Instance::new(&protected_with(m64, "discard", &[]), &mut no_host_imports)
+        .err()
+        .unwrap();
     assert!(e.to_string().starts_with("incompatible import type"), "{e}");
     // Reachable as a funcref too: the import's VMFuncRef is a host function
     // whose context is the runtime's caller object for this instance.
@@ -462,18 +586,33 @@ fn immutable_memory() {
     let mut inst = Instance::new(&m, &mut no_host_imports).unwrap();
     assert_eq!(load(&mut inst, 16).unwrap(), u32::from_le_bytes(*b"cons"));
     denied_at(call(&mut inst, "store", &[16, 1]).unwrap_err(), 16);
-    denied_at(call(&mut inst, "store", &[P as i32 - 4, 1]).unwrap_err(), P as u32 - 4);
+    denied_at(
+        call(&mut inst, "store", &[P as i32 - 4, 1]).unwrap_err(),
+        P as u32 - 4,
+    );
     denied_at(call(&mut inst, "fill", &[100, 1, 1]).unwrap_err(), 100);
     call(&mut inst, "fill", &[100, 1, 0]).unwrap();
     denied_at(call(&mut inst, "copy", &[100, 16, 4]).unwrap_err(), 100);
-    denied_at(call(&mut inst, "rt_discard", &[0, P as i32]).unwrap_err(), 0);
-    let Some(Extern::Memory(mem)) = inst.export("mem") else { panic!() };
+    denied_at(
+        call(&mut inst, "rt_discard", &[0, P as i32]).unwrap_err(),
+        0,
+    );
+    let Some(Extern::Memory(mem)) = inst.export("mem") else {
+        panic!()
+    };
     assert_eq!(mem.grow(1), None);
-    assert_eq!(mem.write(0, b"x").unwrap_err().code, TrapCode::MemoryAccessDenied);
+    assert_eq!(
+        mem.write(0, b"x").unwrap_err().code,
+        TrapCode::MemoryAccessDenied
+    );
     // An importer cannot write it either.
     let mut link = |imp: &Import| (imp.name == "mem").then(|| Extern::Memory(mem.clone()));
-    let e = Instance::new(&importer(imm, &[(0, 32, b"x")]), &mut link).err().unwrap();
-    let InstantiateError::Trap(t) = e else { panic!("{e}") };
+    let e = Instance::new(&importer(imm, &[(0, 32, b"x")]), &mut link)
+        .err()
+        .unwrap();
+    let InstantiateError::Trap(t) = e else {
+        panic!("{e}")
+    };
     denied_at(t, 32);
     Instance::new(&importer(imm, &[]), &mut link).unwrap();
 }
@@ -510,27 +649,48 @@ fn capi_memory_access_and_discard() {
         // last trap is not a host call's.
         assert_eq!(last_trap(), (3, Some(0), "access denied"));
         assert_eq!((*capi::wasm2o_instance_trap(inst)).code, 0);
-        assert_eq!(capi::wasm2o_memory_write(mem, RO as u64 + 5, buf.as_ptr(), 4), 3);
+        assert_eq!(
+            capi::wasm2o_memory_write(mem, RO as u64 + 5, buf.as_ptr(), 4),
+            3
+        );
         assert_eq!(last_trap(), (3, Some(RO as u64 + 5), "access denied"));
-        assert_eq!(capi::wasm2o_memory_read(mem, RO as u64 + 16, buf.as_mut_ptr(), 4), 0);
+        assert_eq!(
+            capi::wasm2o_memory_read(mem, RO as u64 + 16, buf.as_mut_ptr(), 4),
+            0
+        );
         assert_eq!(&buf, b"ROda");
-        assert_eq!(capi::wasm2o_memory_write(mem, RO as u64, buf.as_ptr(), 4), 3);
-        assert_eq!(capi::wasm2o_memory_write(mem, RW as u64, buf.as_ptr(), 4), 0);
+        assert_eq!(
+            capi::wasm2o_memory_write(mem, RO as u64, buf.as_ptr(), 4),
+            3
+        );
+        assert_eq!(
+            capi::wasm2o_memory_write(mem, RW as u64, buf.as_ptr(), 4),
+            0
+        );
         assert_eq!(capi::wasm2o_memory_write(mem, 0, std::ptr::null(), 0), 0);
         assert_eq!(capi::wasm2o_memory_write(mem, 4 * P, buf.as_ptr(), 1), 2);
         assert_eq!(capi::wasm2o_memory_discard(mem, 1, 0), 14);
         assert_eq!(last_error(), "memory-control request refused: unaligned");
-        assert_eq!(last_trap(), (14, None, "memory-control request refused: unaligned"));
+        assert_eq!(
+            last_trap(),
+            (14, None, "memory-control request refused: unaligned")
+        );
         assert_eq!(capi::wasm2o_memory_discard(mem, 5 * P, 0), 2);
         assert_eq!(capi::wasm2o_memory_discard(mem, RO as u64, P), 3);
         assert_eq!(capi::wasm2o_memory_discard(mem, RW as u64, P), 0);
-        assert_eq!(capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4), 0);
+        assert_eq!(
+            capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4),
+            0
+        );
         assert_eq!(buf, [0; 4]);
         assert_eq!(capi::wasm2o_memory_discard(std::ptr::null_mut(), 0, 0), 13);
         assert_eq!(last_trap(), (13, None, "host error"));
         assert_eq!(last_error(), "wasm2o_memory_discard: null memory");
         // A success leaves the details of the last failure.
-        assert_eq!(capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4), 0);
+        assert_eq!(
+            capi::wasm2o_memory_read(mem, RW as u64, buf.as_mut_ptr(), 4),
+            0
+        );
         assert_eq!(last_trap().0, 13);
         capi::wasm2o_instance_free(inst);
     }
