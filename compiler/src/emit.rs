@@ -87,6 +87,7 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         call_conv,
         frontend_config: isa.frontend_config(),
         bounds_checks: opts.bounds_checks,
+        cas_writes_on_failure: target.info.cas_writes_on_failure,
         defined_func_ids: defined_func_ids.iter().map(|id| id.as_u32()).collect(),
         builtin_ids,
     };

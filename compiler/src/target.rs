@@ -66,6 +66,13 @@ pub struct TargetInfo {
     /// position-independent, for executables and shared libraries alike),
     /// descriptor tables hold absolute 64-bit addresses.
     pub relocations: &'static [&'static str],
+    /// Whether the native compare-and-swap writes even when the comparison
+    /// fails, so that a failing `cmpxchg` on a page that is not writable
+    /// faults like any atomic write (the design: "a failing cmpxchg too").
+    /// x86-64's `lock cmpxchg` always writes; aarch64's exclusive-pair loop
+    /// (and LSE `cas`) may not, so there the compiler first does a no-op
+    /// atomic write (`or 0`) to the same address.
+    pub cas_writes_on_failure: bool,
 }
 
 /// Every target `--target` accepts, the host's first.
@@ -85,6 +92,7 @@ pub const TARGETS: &[TargetInfo] = &[
             "R_X86_64_GOTPCREL",
             "R_X86_64_64",
         ],
+        cas_writes_on_failure: true,
     },
     TargetInfo {
         name: "aarch64-unknown-linux-gnu",
@@ -101,6 +109,7 @@ pub const TARGETS: &[TargetInfo] = &[
             "R_AARCH64_LD64_GOT_LO12_NC",
             "R_AARCH64_ABS64",
         ],
+        cas_writes_on_failure: false,
     },
     TargetInfo {
         name: "x86_64-apple-darwin",
@@ -117,6 +126,7 @@ pub const TARGETS: &[TargetInfo] = &[
             "X86_64_RELOC_GOT",
             "X86_64_RELOC_UNSIGNED",
         ],
+        cas_writes_on_failure: true,
     },
     TargetInfo {
         name: "aarch64-apple-darwin",
@@ -133,6 +143,7 @@ pub const TARGETS: &[TargetInfo] = &[
             "ARM64_RELOC_GOT_LOAD_PAGEOFF12",
             "ARM64_RELOC_UNSIGNED",
         ],
+        cas_writes_on_failure: false,
     },
 ];
 

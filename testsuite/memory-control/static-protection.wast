@@ -110,3 +110,35 @@
   (memory 1)
   (@custom "memory-control" "memory 0 no-access=1")
   (data (i32.const 0x100) ""))
+
+;; Atomics on an unshared memory with a read-only prefix: loads need read
+;; access; every atomic write needs write access, a failing cmpxchg too
+;; (on aarch64 the compiler makes it write: `TargetInfo::cas_writes_on_failure`).
+(module
+  (memory 1 1)
+  (@custom "memory-control" "memory 0 read-only=1")
+  (data (i32.const 0x0) "\07\00\00\00")
+  (func (export "load") (param i32) (result i32) (i32.atomic.load (local.get 0)))
+  (func (export "add") (param i32 i32) (result i32) (i32.atomic.rmw.add (local.get 0) (local.get 1)))
+  (func (export "cmpxchg") (param i32 i32 i32) (result i32)
+    (i32.atomic.rmw.cmpxchg (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "cmpxchg8") (param i32 i32 i32) (result i32)
+    (i32.atomic.rmw8.cmpxchg_u (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "cmpxchg64") (param i32 i64 i64) (result i64)
+    (i64.atomic.rmw.cmpxchg (local.get 0) (local.get 1) (local.get 2)))
+)
+(assert_return (invoke "load" (i32.const 0)) (i32.const 7))
+(assert_trap (invoke "add" (i32.const 0) (i32.const 1)) "access denied")
+(assert_trap (invoke "cmpxchg" (i32.const 0) (i32.const 7) (i32.const 8)) "access denied")
+(assert_trap (invoke "cmpxchg" (i32.const 0) (i32.const 0) (i32.const 8)) "access denied")
+(assert_trap (invoke "cmpxchg8" (i32.const 0xfffc) (i32.const 1) (i32.const 2)) "access denied")
+(assert_trap (invoke "cmpxchg64" (i32.const 0xfff8) (i64.const 1) (i64.const 2)) "access denied")
+(assert_return (invoke "load" (i32.const 0)) (i32.const 7))
+;; In the read-write part both outcomes work and the failing one changes nothing.
+(assert_return (invoke "cmpxchg" (i32.const 0x10000) (i32.const 1) (i32.const 9)) (i32.const 0))
+(assert_return (invoke "load" (i32.const 0x10000)) (i32.const 0))
+(assert_return (invoke "cmpxchg" (i32.const 0x10000) (i32.const 0) (i32.const 9)) (i32.const 0))
+(assert_return (invoke "load" (i32.const 0x10000)) (i32.const 9))
+(assert_return (invoke "cmpxchg8" (i32.const 0x10001) (i32.const 5) (i32.const 2)) (i32.const 0))
+(assert_return (invoke "cmpxchg64" (i32.const 0x10008) (i64.const 0) (i64.const -1)) (i64.const 0))
+(assert_return (invoke "cmpxchg64" (i32.const 0x10008) (i64.const 0) (i64.const 3)) (i64.const -1))

@@ -248,6 +248,16 @@ fn translate_access(
             // The expected value is compared at the access width.
             let expected = narrow(cx, expected);
             let replacement = narrow(cx, replacement);
+            if !cx.env.cas_writes_on_failure {
+                // A failing compare must still need write access (see
+                // `TargetInfo::cas_writes_on_failure`): `or 0` writes the
+                // value it read, atomically, so it changes nothing where
+                // the page is writable and faults where it is not.
+                let zero = cx.builder.ins().iconst(access, 0);
+                cx.builder
+                    .ins()
+                    .atomic_rmw(access, flags, AtomicRmwOp::Or, addr, zero);
+            }
             let old = cx
                 .builder
                 .ins()

@@ -98,6 +98,8 @@ pub struct ModuleEnv<'m, 'a> {
     pub call_conv: CallConv,
     pub frontend_config: TargetFrontendConfig,
     pub bounds_checks: BoundsChecks,
+    /// `TargetInfo::cas_writes_on_failure`.
+    pub cas_writes_on_failure: bool,
     /// cranelift-module `FuncId` (as u32) of each *defined* function,
     /// indexed by `func_index - num_imported_funcs`.
     pub defined_func_ids: Vec<u32>,
