@@ -468,7 +468,7 @@ impl Memory {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::desc::MemoryControl;
     use std::mem::{offset_of, size_of};
@@ -538,7 +538,7 @@ mod tests {
 
     /// The protection of the page holding `addr`, from /proc/self/maps
     /// (e.g. "r--p").
-    fn prot_at(addr: usize) -> String {
+    pub(crate) fn prot_at(addr: usize) -> String {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         for line in maps.lines() {
             let mut it = line.split_whitespace();

@@ -43,23 +43,8 @@ fn denied(r: Result<impl std::fmt::Debug, Trap>) -> Option<u64> {
     t.address
 }
 
-/// The permissions of the kernel mapping holding `addr` ("rw-s": shared).
-fn perms_at(addr: usize) -> String {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    for line in maps.lines() {
-        let mut it = line.split_whitespace();
-        let (range, perms) = (it.next().unwrap(), it.next().unwrap());
-        let (a, b) = range.split_once('-').unwrap();
-        let (a, b) = (
-            usize::from_str_radix(a, 16).unwrap(),
-            usize::from_str_radix(b, 16).unwrap(),
-        );
-        if (a..b).contains(&addr) {
-            return perms.to_string();
-        }
-    }
-    panic!("{addr:#x} not mapped")
-}
+// The permissions of the kernel mapping holding `addr` ("rw-s": shared).
+use crate::memory::tests::prot_at as perms_at;
 
 fn resident(m: &Memory, page: u64, n: u64) -> usize {
     m.map()
