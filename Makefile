@@ -4,8 +4,8 @@
 #   make test     unit tests, spec scripts, memory-control scripts, C demo check;
 #                 prints a summary and fails if any step failed
 #   make test-cross  aarch64 Linux under qemu (spec + memory-control scripts,
-#                 the C examples), the Mach-O link check and check-macos; part
-#                 of `make test` (docs/cross.md)
+#                 the C examples, the pthread tests), the Mach-O link check and
+#                 check-macos; part of `make test` (docs/cross.md)
 #   make check-macos  builds the runtime for both Apple targets (-Zbuild-std)
 #                 and links it with a Mach-O object; nothing runs
 #   make demo     runs examples/run-demo.sh
@@ -98,7 +98,8 @@ test-demo: test-build
 # aarch64 Linux under qemu, and Mach-O. Builds wasm2o and the runtime for
 # aarch64 (release: the scripts run emulated), runs the spec and
 # memory-control scripts through `wasm2o wast --target $(CROSS)`, the C examples
-# (demo, memctl, mapping) cross-built (testsuite/cross/demo.sh), the Mach-O link check
+# (demo, memctl, mapping) cross-built (testsuite/cross/demo.sh), the pthread
+# tests of testsuite/threads (testsuite/cross/threads.sh), the Mach-O link check
 # (testsuite/cross/macho-link.sh) and the macOS runtime build and link
 # (testsuite/cross/macos-runtime.sh). Logs: $(SUMMARY)/cross-*.log.
 test-cross: test-build
@@ -111,10 +112,11 @@ test-cross: test-build
 	$(WASM2O) wast --target $(CROSS) $(SPEC)/*/*.wast $(CODEGEN) | tee $(SUMMARY)/cross-spec.log || fail="$$fail spec"; \
 	$(WASM2O) wast --target $(CROSS) $(MEMCTL) | tee $(SUMMARY)/cross-memory-control.log || fail="$$fail memory-control"; \
 	bash testsuite/cross/demo.sh 2>&1 | tee $(SUMMARY)/cross-demo.log || fail="$$fail demo"; \
+	bash testsuite/cross/threads.sh 2>&1 | tee $(SUMMARY)/cross-threads.log || fail="$$fail threads"; \
 	bash testsuite/cross/macho-link.sh 2>&1 | tee $(SUMMARY)/cross-macho.log || fail="$$fail macho-link"; \
 	APPLE_CARGO="$(CROSS_CARGO)" bash testsuite/cross/macos-runtime.sh 2>&1 | tee $(SUMMARY)/cross-macos.log || fail="$$fail macos-runtime"; \
 	if [ -z "$$fail" ]; then v=ok; else v="FAIL ($${fail# })"; fi; \
-	echo "$$v: $(CROSS) spec $$(tail -n 1 $(SUMMARY)/cross-spec.log), memory-control $$(tail -n 1 $(SUMMARY)/cross-memory-control.log); Mach-O links; macOS runtime builds (never run)" > $(SUMMARY)/cross; \
+	echo "$$v: $(CROSS) spec $$(tail -n 1 $(SUMMARY)/cross-spec.log), memory-control $$(tail -n 1 $(SUMMARY)/cross-memory-control.log); C examples and pthread tests run; Mach-O links; macOS runtime builds (never run)" > $(SUMMARY)/cross; \
 	[ -z "$$fail" ]
 
 # The runtime for x86_64- and aarch64-apple-darwin, type-checked, built
