@@ -308,7 +308,7 @@ def kernel_table(times: dict, contenders: list) -> tuple:
 
 
 def timed_child(argv: list) -> tuple:
-    """(wall seconds, CPU seconds of the child and its threads)."""
+    """(wall seconds, CPU seconds of the child and its threads, its peak RSS in MB)."""
     t0 = time.perf_counter()
     p = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
@@ -318,7 +318,7 @@ def timed_child(argv: list) -> tuple:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise BenchError(f"command failed: {' '.join(map(str, argv))}\n{err}")
-    return wall, ru.ru_utime + ru.ru_stime
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def compile_throughput(b: Builder, reps: int) -> tuple:
@@ -346,17 +346,20 @@ def compile_throughput(b: Builder, reps: int) -> tuple:
         for name, argv in probes.items():
             if argv is None:
                 out = sh([sys.executable, EXTRA / "wasmtime_compile.py", wasm]).stdout.split()
-                samples[name].append((float(out[0]), float(out[1])))
+                samples[name].append((float(out[0]), float(out[1]), float(out[2])))
             else:
                 samples[name].append(timed_child(argv))
     lines = [f"Module: `big.wasm`, {size:,} bytes, {BIG_FUNCTIONS} functions (generated C, clang -O2); "
              f"median of {reps}; MB = 10^6 bytes.", "",
-             "| compiler | wall (s) | CPU (s) | MB / wall-s | MB / CPU-s |", "| --- | ---: | ---: | ---: | ---: |"]
+             "| compiler | wall (s) | CPU (s) | MB / wall-s | MB / CPU-s | peak RSS (MB) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, s in samples.items():
         wall = statistics.median(x[0] for x in s)
         cpu = statistics.median(x[1] for x in s)
-        rows[name] = {"wall_s": wall, "cpu_s": cpu, "mb_per_wall_s": mb / wall, "mb_per_cpu_s": mb / cpu}
-        lines.append(f"| {name} | {wall:.2f} | {cpu:.2f} | {mb / wall:.2f} | {mb / cpu:.2f} |")
+        rss = statistics.median(x[2] for x in s)
+        rows[name] = {"wall_s": wall, "cpu_s": cpu, "mb_per_wall_s": mb / wall, "mb_per_cpu_s": mb / cpu,
+                      "peak_rss_mb": rss}
+        lines.append(f"| {name} | {wall:.2f} | {cpu:.2f} | {mb / wall:.2f} | {mb / cpu:.2f} | {rss:.0f} |")
     return "\n".join(lines), {"wasm_bytes": size, "rows": rows}
 
 

@@ -210,6 +210,53 @@ fn output_does_not_depend_on_jobs() {
     );
 }
 
+/// A module of `n` functions where those in `bad` store to an immutable
+/// memory (a compile error found while translating that function).
+fn functions_with_errors(n: usize, bad: &[usize]) -> String {
+    let mut s = String::from(
+        "(module\n  (memory 1)\n  (@custom \"memory-control\" \"memory 0 immutable\")\n",
+    );
+    for i in 0..n {
+        if bad.contains(&i) {
+            s.push_str(&format!(
+                "  (func $f{i} (i32.store (i32.const 0) (i32.const {i})))\n"
+            ));
+        } else {
+            s.push_str(&format!(
+                "  (func $f{i} (result i32) (i32.load (i32.const {i})))\n"
+            ));
+        }
+    }
+    s.push_str(")\n");
+    s
+}
+
+#[test]
+fn the_first_failing_function_is_reported_whatever_the_jobs() {
+    let dir = scratch("first-error");
+    let input = write(
+        &dir,
+        "bad.wat",
+        functions_with_errors(3_000, &[1_234, 2_900, 2_999]),
+    );
+    for jobs in ["1", "2", "4"] {
+        let r = wasm2o(&[
+            &"compile",
+            &input,
+            &"-o",
+            &dir.join("bad.o"),
+            &"--jobs",
+            &jobs,
+        ]);
+        assert_eq!(r.code, Some(1), "--jobs {jobs}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("function 1234") && r.stderr.contains("immutable"),
+            "--jobs {jobs} should report function 1234 first: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn compile_writes_object_and_header_and_inspect_reads_it() {
     let dir = scratch("compile-inspect");

@@ -14,9 +14,8 @@ use cranelift_codegen::ir::{self, InstBuilder};
 use cranelift_codegen::Context;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module as _, ModuleReloc};
 use cranelift_object::{ObjectBuilder, ObjectModule};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Machine code of one function, ready to define.
 struct CompiledFunc {
@@ -110,11 +109,12 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         );
     }
 
-    // 2. Translate and compile in parallel; 3. define in order.
-    let compiled = compile_all(&env, target, opts.jobs, &defined_func_ids)?;
+    // 2. Translate and compile in parallel; 3. define in module order as
+    // soon as a function and all before it are done, so that a function's
+    // code is held once (in the object), not also in a list of results.
     let mut raw_traps: Vec<abi::RawTrap> = Vec::new();
     let mut func_entries = Vec::new(); // (func id, len, trap_start, trap_count)
-    for (i, c) in compiled.into_iter().enumerate() {
+    compile_all(&env, target, opts.jobs, &defined_func_ids, &mut |i, c| {
         let id = defined_func_ids[i];
         obj.define_function_bytes(id, c.alignment, &c.bytes, &c.relocs)
             .map_err(module_err)?;
@@ -125,7 +125,8 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
             c.traps.len() as u32,
         ));
         raw_traps.extend(c.traps);
-    }
+        Ok(())
+    })?;
     for (f, id) in wrapped.iter().zip(&wrapper_ids) {
         let func = wrapper::translate_wrapper(&env, *f, id.as_u32());
         let c = compile_one(func, *id, target).map_err(|e| e.in_func(*f, module.func_name(*f)))?;
@@ -287,13 +288,18 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         .map_err(|e| Error::msg(format!("writing object: {e}")))
 }
 
-/// Translates and compiles every defined function on `jobs` threads.
+/// Translates and compiles every defined function on `jobs` threads and
+/// hands each result to `sink` in module order (function `i` after all
+/// before it), on the calling thread. Results that finish out of order
+/// wait in a small reorder buffer. The first error by function index is
+/// returned; after an error no new work is handed out.
 fn compile_all(
     env: &ModuleEnv<'_, '_>,
     target: &Target,
     jobs: usize,
     ids: &[FuncId],
-) -> Result<Vec<CompiledFunc>, Error> {
+    sink: &mut dyn FnMut(usize, CompiledFunc) -> Result<(), Error>,
+) -> Result<(), Error> {
     let n = env.module.bodies.len();
     let jobs = match jobs {
         0 => std::thread::available_parallelism()
@@ -302,50 +308,74 @@ fn compile_all(
         j => j,
     }
     .min(n.max(1));
-    let results: Vec<Mutex<Option<Result<CompiledFunc, Error>>>> =
-        (0..n).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= n {
-            break;
-        }
+    let compile = |i: usize| {
         let body = &env.module.bodies[i];
-        let r = translate::translate_function(env, body).and_then(|func| {
+        translate::translate_function(env, body).and_then(|func| {
             compile_one(func, ids[i], target)
                 .map_err(|e| e.in_func(body.func_index, env.module.func_name(body.func_index)))
-        });
-        let failed = r.is_err();
-        *results[i].lock().expect("no panics while holding the lock") = Some(r);
-        if failed {
-            // Stop handing out work; the first error (by index) is reported.
-            next.store(n, Ordering::Relaxed);
-        }
+        })
     };
     if jobs <= 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..jobs {
-                s.spawn(work);
-            }
-        });
-    }
-    let mut out = Vec::with_capacity(n);
-    for r in results {
-        match r.into_inner().expect("no poisoned locks") {
-            Some(Ok(c)) => out.push(c),
-            Some(Err(e)) => return Err(e),
-            // Work stopped early because an earlier-claimed function
-            // failed; that error is found first or later in this loop.
-            None => continue,
+        for i in 0..n {
+            sink(i, compile(i)?)?;
         }
+        return Ok(());
     }
-    if out.len() != n {
-        // An error was recorded at a higher index than a skipped one.
-        return Err(Error::msg("compilation stopped after an error"));
-    }
-    Ok(out)
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<CompiledFunc, Error>)>();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, compile) = (&next, &compile);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let r = compile(i);
+                let failed = r.is_err();
+                if tx.send((i, r)).is_err() || failed {
+                    // The receiver gave up, or this function failed: stop
+                    // handing out work (the lowest failing index is reported).
+                    next.store(n, Ordering::Relaxed);
+                }
+            });
+        }
+        drop(tx);
+        let mut pending: BTreeMap<usize, CompiledFunc> = BTreeMap::new();
+        let mut done = 0; // functions handed to `sink`
+        let mut error: Option<(usize, Error)> = None;
+        for (i, r) in rx {
+            match r {
+                Ok(c) => {
+                    pending.insert(i, c);
+                }
+                Err(e) => {
+                    if error.as_ref().is_none_or(|(k, _)| i < *k) {
+                        error = Some((i, e));
+                    }
+                }
+            }
+            // Flush the run that is now complete. A failed function is
+            // never in `pending`, so the flush stops below it.
+            while let Some(c) = pending.remove(&done) {
+                if let Err(e) = sink(done, c) {
+                    // Report it as a failure at this index and stop.
+                    next.store(n, Ordering::Relaxed);
+                    error = Some((done, e));
+                    break;
+                }
+                done += 1;
+            }
+        }
+        match error {
+            Some((_, e)) => Err(e),
+            None if done == n => Ok(()),
+            // Work stopped early; every function below the stop was done,
+            // so this cannot happen without an error.
+            None => Err(Error::msg("compilation stopped after an error")),
+        }
+    })
 }
 
 fn compile_one(func: ir::Function, id: FuncId, target: &Target) -> Result<CompiledFunc, Error> {
