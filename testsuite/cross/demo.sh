@@ -17,23 +17,12 @@
 # three). Every example runs even if an earlier one failed; the exit code
 # says whether all matched.
 #
-# Environment: CARGO_TARGET_DIR (default target), WASM2O (default
-# $CARGO_TARGET_DIR/release/wasm2o), WASM2O_CROSS_CC
-# (default aarch64-linux-gnu-gcc), WASM2O_CROSS_RUNNER (default
-# qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib:
-# the cross toolchain's C library, see cli/src/wast/cross.rs for why),
-# CLANG (default clang-16).
+# Environment: as testsuite/cross/aarch64-env.sh (CARGO_TARGET_DIR, WASM2O,
+# WASM2O_CROSS_CC, WASM2O_CROSS_RUNNER), and CLANG (default clang-16).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-triple=aarch64-unknown-linux-gnu
-target_dir=${CARGO_TARGET_DIR:-target}
-wasm2o=${WASM2O:-$target_dir/release/wasm2o}
-runtime=$target_dir/$triple/release/libwasm2o_runtime.a
-cc=${WASM2O_CROSS_CC:-aarch64-linux-gnu-gcc}
-read -r -a runner <<<"${WASM2O_CROSS_RUNNER:-qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib}"
-
-[ -f "$runtime" ] || { echo "cross demo: $runtime is missing (make test-cross builds it)" >&2; exit 1; }
+. testsuite/cross/aarch64-env.sh
 
 # cross_example NAME MODULE: compiles MODULE (.wat or .wasm) for $triple
 # with prefix NAME, links examples/NAME/host.c, runs the program under

@@ -7,20 +7,15 @@
 #            maps, protects, unmaps, discards and maps host buffers.
 # Each host prints "NAME: ok" on its first line when every check held.
 #
-# Environment: as testsuite/cross/demo.sh (CARGO_TARGET_DIR, WASM2O,
+# Environment: as testsuite/cross/aarch64-env.sh (CARGO_TARGET_DIR, WASM2O,
 # WASM2O_CROSS_CC, WASM2O_CROSS_RUNNER).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-triple=aarch64-unknown-linux-gnu
-target_dir=${CARGO_TARGET_DIR:-target}
-wasm2o=${WASM2O:-$target_dir/release/wasm2o}
-runtime=$target_dir/$triple/release/libwasm2o_runtime.a
-cc=${WASM2O_CROSS_CC:-aarch64-linux-gnu-gcc}
-read -r -a runner <<<"${WASM2O_CROSS_RUNNER:-qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib}"
+. testsuite/cross/aarch64-env.sh
+
 out=build/cross/$triple/threads
 mkdir -p "$out"
-[ -f "$runtime" ] || { echo "cross threads: $runtime is missing (make test-cross builds it)" >&2; exit 1; }
 
 # cross_threads NAME C_FILE MODULE...: compile the modules, link the host,
 # run it under qemu (at most 5 minutes) and check its first line.
