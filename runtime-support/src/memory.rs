@@ -536,23 +536,31 @@ pub(crate) mod tests {
         }
     }
 
-    /// The protection of the page holding `addr`, from /proc/self/maps
-    /// (e.g. "r--p").
-    pub(crate) fn prot_at(addr: usize) -> String {
+    /// The `/proc/self/maps` line of the mapping holding `addr`.
+    pub(crate) fn maps_line(addr: usize) -> String {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         for line in maps.lines() {
-            let mut it = line.split_whitespace();
-            let (range, perms) = (it.next().unwrap(), it.next().unwrap());
+            let range = line.split_whitespace().next().unwrap();
             let (a, b) = range.split_once('-').unwrap();
             let (a, b) = (
                 usize::from_str_radix(a, 16).unwrap(),
                 usize::from_str_radix(b, 16).unwrap(),
             );
             if (a..b).contains(&addr) {
-                return perms.to_string();
+                return line.to_string();
             }
         }
         panic!("{addr:#x} not mapped")
+    }
+
+    /// The protection of the page holding `addr`, from /proc/self/maps
+    /// (e.g. "r--p").
+    pub(crate) fn prot_at(addr: usize) -> String {
+        maps_line(addr)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
     }
 
     fn code(r: Result<(), Trap>) -> Option<(TrapCode, Option<u64>)> {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::abi::{TrapCode, WASM_PAGE_SIZE as P};
 use crate::desc::*;
+use crate::memory::tests::maps_line;
 use crate::*;
 
 /// A module without code: memories `mems`, active data segments
@@ -98,23 +99,6 @@ fn expected(size: u64, segs: &[(u32, ConstExpr, Vec<u8>)]) -> Vec<u8> {
         v[o..o + bytes.len()].copy_from_slice(bytes);
     }
     v
-}
-
-/// The `/proc/self/maps` line of the mapping holding `addr`.
-fn maps_line(addr: usize) -> String {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    for line in maps.lines() {
-        let range = line.split_whitespace().next().unwrap();
-        let (a, b) = range.split_once('-').unwrap();
-        let (a, b) = (
-            usize::from_str_radix(a, 16).unwrap(),
-            usize::from_str_radix(b, 16).unwrap(),
-        );
-        if (a..b).contains(&addr) {
-            return line.to_string();
-        }
-    }
-    panic!("{addr:#x} not mapped")
 }
 
 fn from_image(m: &Memory, addr: u64) -> bool {

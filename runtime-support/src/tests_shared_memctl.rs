@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use crate::abi::{TrapCode, WASM_PAGE_SIZE as P};
 use crate::desc::{MemoryControl, MemoryType};
+// The permissions of the kernel mapping holding an address ("rw-s": shared).
+use crate::memory::tests::prot_at as perms_at;
 use crate::*;
 
 fn shared(pages: u64, control: MemoryControl) -> Memory {
@@ -42,9 +44,6 @@ fn denied(r: Result<impl std::fmt::Debug, Trap>) -> Option<u64> {
     assert_eq!(t.code, TrapCode::MemoryAccessDenied, "{t}");
     t.address
 }
-
-// The permissions of the kernel mapping holding `addr` ("rw-s": shared).
-use crate::memory::tests::prot_at as perms_at;
 
 fn resident(m: &Memory, page: u64, n: u64) -> usize {
     m.map()
