@@ -373,18 +373,30 @@ fn binary_of(dfg: &ir::DataFlowGraph, v: Value) -> Option<(ir::Opcode, [Value; 2
     }
 }
 
-/// The value of an i32 constant, as the unsigned 32-bit number it is.
-fn i32_const(dfg: &ir::DataFlowGraph, v: Value) -> Option<u64> {
+/// The value of an integer constant, as the unsigned number it is at its
+/// type's width (i32 constants are stored sign-extended).
+fn unsigned_const(dfg: &ir::DataFlowGraph, v: Value) -> Option<u64> {
     let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else {
         return None;
     };
-    match dfg.insts[inst] {
-        ir::InstructionData::UnaryImm {
-            opcode: ir::Opcode::Iconst,
-            imm,
-        } if dfg.value_type(v) == types::I32 => Some(imm.bits() as u64 & 0xffff_ffff),
-        _ => None,
-    }
+    let ir::InstructionData::UnaryImm {
+        opcode: ir::Opcode::Iconst,
+        imm,
+    } = dfg.insts[inst]
+    else {
+        return None;
+    };
+    let bits = imm.bits() as u64;
+    Some(if dfg.value_type(v) == types::I32 {
+        bits & 0xffff_ffff
+    } else {
+        bits
+    })
+}
+
+/// The value of an i32 constant, as the unsigned 32-bit number it is.
+fn i32_const(dfg: &ir::DataFlowGraph, v: Value) -> Option<u64> {
+    unsigned_const(dfg, v).filter(|_| dfg.value_type(v) == types::I32)
 }
 
 /// An upper bound of the unsigned value of the i32 `v`, from the
@@ -462,23 +474,8 @@ fn immutable_load_in_bounds(
     if !ty.control.immutable {
         return false;
     }
-    let dfg = &cx.builder.func.dfg;
-    let ir::ValueDef::Result(inst, _) = dfg.value_def(index) else {
+    let Some(address) = unsigned_const(&cx.builder.func.dfg, index) else {
         return false;
-    };
-    let ir::InstructionData::UnaryImm {
-        opcode: ir::Opcode::Iconst,
-        imm,
-    } = dfg.insts[inst]
-    else {
-        return false;
-    };
-    // i32 constants are stored sign-extended; the Wasm address is unsigned.
-    let bits = imm.bits() as u64;
-    let address = if dfg.value_type(index) == types::I32 {
-        bits & 0xffff_ffff
-    } else {
-        bits
     };
     let end = address
         .checked_add(memarg.offset)
