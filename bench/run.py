@@ -179,7 +179,7 @@ class Builder:
             sh([self.wasm2o, "compile", src, "-o", obj, "--header", header, "--prefix", prefix, *flags])
 
     def wasm2o_host(self, host: Path, obj: Path, inc: Path, out: Path, extra=()) -> Path:
-        if stale([out], [host, obj, self.runtime]):
+        if stale([out], [host, obj, self.runtime, EXTRA / "bench_util.h"]):
             sh([CLANG, *HOST_CFLAGS, *extra, f"-I{self.include}", f"-I{inc}", host, obj, self.runtime, *HOST_LIBS, "-o", out])
         return out
 

@@ -14,28 +14,9 @@
 #include <time.h>
 
 #include "disc.h"
+#include "bench_util.h"
 
 #define WASM_PAGE 65536u
-
-static double now_us(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec * 1e-3;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void dirty(volatile uint8_t *p, size_t len, uint8_t v) {
-    for (size_t off = 0; off < len; off += 4096) p[off] = v;
-}
 
 int main(void) {
     static const struct { uint32_t pages; int iters; } sizes[] = {{1, 2000}, {16, 500}, {1024, 30}};
