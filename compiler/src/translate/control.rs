@@ -129,7 +129,8 @@ pub(super) fn translate_control(
             cx.unreachable_depth = 1;
         }
         Operator::Return => {
-            translate_br(cx, (cx.control.len() - 1) as u32);
+            let results = cx.popn(cx.control[0].num_results);
+            cx.emit_return(&results);
             cx.unreachable_depth = 1;
         }
         Operator::Drop => {
@@ -249,7 +250,10 @@ fn translate_else(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
 /// `end`; `reachable` says whether the end of the body is reachable.
 fn translate_end(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
     let mut frame = cx.control.pop().expect("validated: end matches a frame");
-    if reachable {
+    if reachable && matches!(frame.kind, FrameKind::Function) {
+        let results = cx.popn(frame.num_results);
+        cx.emit_return(&results);
+    } else if reachable {
         let results = cx.popn(frame.num_results);
         jump(cx, frame.next, &results);
         frame.next_reachable = true;
@@ -272,7 +276,9 @@ fn translate_end(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
     }
     cx.stack.truncate(frame.stack_height);
     if matches!(frame.kind, FrameKind::Function) {
-        // The caller switches to the exit block and returns.
+        // Branches that reached `exit` (`br_if`, `br_table`): the caller
+        // switches to it and returns.
+        cx.exit_used = frame.next_reachable;
         cx.unreachable_depth = 1;
         return;
     }
@@ -289,6 +295,12 @@ fn translate_end(cx: &mut FuncCx<'_, '_, '_, '_>, reachable: bool) {
 
 fn translate_br(cx: &mut FuncCx<'_, '_, '_, '_>, depth: u32) {
     let i = frame_index(cx, depth);
+    if i == 0 {
+        // A branch to the function's frame is a return.
+        let results = cx.popn(cx.control[0].num_results);
+        cx.emit_return(&results);
+        return;
+    }
     let (dest, arity) = (cx.control[i].br_dest, cx.control[i].br_arity());
     if !matches!(cx.control[i].kind, FrameKind::Loop) {
         cx.control[i].next_reachable = true;

@@ -208,6 +208,8 @@ fn translate_body(
         func_refs: HashMap::new(),
         sig_refs: HashMap::new(),
         offset: 0,
+        out_ptrs,
+        exit_used: false,
     };
     cx.control.push(Frame::function(exit, ty.results.len()));
 
@@ -229,20 +231,15 @@ fn translate_body(
         })?;
     }
 
-    // The final `end` jumped to `exit`; return its params.
-    let FuncCx { mut builder, .. } = cx;
-    builder.switch_to_block(exit);
-    builder.seal_block(exit);
-    let rets = builder.block_params(exit).to_vec();
-    for (i, v) in rets.iter().enumerate().skip(1) {
-        builder
-            .ins()
-            .store(MemFlagsData::trusted(), *v, out_ptrs[i - 1], 0);
+    // `return` and the final `end` returned where they stood; branches to
+    // the function's frame (`br_if`, `br_table`) jump to `exit`.
+    if cx.exit_used {
+        cx.builder.switch_to_block(exit);
+        cx.builder.seal_block(exit);
+        let rets = cx.builder.block_params(exit).to_vec();
+        cx.emit_return(&rets);
     }
-    match rets.first() {
-        Some(r) => builder.ins().return_(&[*r]),
-        None => builder.ins().return_(&[]),
-    };
+    let FuncCx { builder, .. } = cx;
     builder.finalize(env.frontend_config);
     Ok(())
 }
@@ -274,6 +271,10 @@ pub struct FuncCx<'a, 'e, 'm, 'w> {
     sig_refs: HashMap<u32, ir::SigRef>,
     /// Byte offset of the operator being translated.
     pub offset: u64,
+    /// Where results after the first go (multi-value functions).
+    out_ptrs: Vec<Value>,
+    /// Whether a branch targets the function's exit block.
+    exit_used: bool,
 }
 
 /// Disjoint kinds of memory state (see `FuncCx::region`).
@@ -300,6 +301,25 @@ enum FuncKey {
 }
 
 impl FuncCx<'_, '_, '_, '_> {
+    /// Returns `results` from the function: the first in the return
+    /// register, the others through the caller's out-pointers.
+    ///
+    /// `return` (and `br` to the function's frame) return where they stand
+    /// rather than jump to one shared exit block: on current x86 cores a
+    /// `jmp` to a shared epilogue right after a call's return costs far
+    /// more than the duplicated epilogue (bintrees ran 1.6x slower).
+    pub fn emit_return(&mut self, results: &[Value]) {
+        for (v, ptr) in results.iter().skip(1).zip(&self.out_ptrs) {
+            self.builder
+                .ins()
+                .store(MemFlagsData::trusted(), *v, *ptr, 0);
+        }
+        match results.first() {
+            Some(r) => self.builder.ins().return_(&[*r]),
+            None => self.builder.ins().return_(&[]),
+        };
+    }
+
     pub fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
