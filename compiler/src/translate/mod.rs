@@ -13,6 +13,7 @@ mod globals;
 mod memory;
 mod numeric;
 mod table;
+mod tail;
 pub mod wrapper;
 
 use crate::abi::{self, TrapCode as AbiTrap, VmctxLayout};
@@ -120,6 +121,7 @@ pub fn translate_function(env: &ModuleEnv<'_, '_>, body: &Body<'_>) -> Result<Fu
     validate_body(body).map_err(|e| e.in_func(body.func_index, name_for_errors()))?;
     translate_body(env, body, &ty, &mut func, &mut fctx)
         .map_err(|e| e.in_func(body.func_index, name_for_errors()))?;
+    tail::duplicate_return_blocks(&mut func);
     Ok(func)
 }
 
