@@ -549,6 +549,16 @@ fn translate_store(
     let size = narrow.unwrap_or_else(|| cx.builder.func.dfg.value_type(value).bytes() as u8);
     let (addr, off) = heap_address(cx, memarg, index, size, false);
     let flags = heap_flags(cx, memory_index(memarg));
+    // A constant stored narrow becomes a constant of the narrow type: x86's
+    // lowering turns `store` of a constant (not `istoreN`) into one
+    // `mov $imm, mem` instead of materialising it in a register.
+    if let (Some(bytes), Some(c)) = (narrow, unsigned_const(&cx.builder.func.dfg, value)) {
+        let t = ir::Type::int_with_byte_size(u16::from(bytes)).expect("1, 2 or 4 bytes");
+        let mask = (1u64 << (8 * u32::from(bytes))) - 1;
+        let narrow_value = cx.builder.ins().iconst(t, (c & mask) as i64);
+        cx.builder.ins().store(flags, narrow_value, addr, off);
+        return Ok(());
+    }
     let ins = cx.builder.ins();
     match narrow {
         None => ins.store(flags, value, addr, off),
