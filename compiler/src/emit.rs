@@ -7,7 +7,7 @@
 use crate::abi::{self, builtins};
 use crate::module::Module;
 use crate::target::Target;
-use crate::translate::{self, wrapper, ModuleEnv, PTR};
+use crate::translate::{self, wrapper, ModuleEnv, StackCheck, PTR};
 use crate::{Error, Options};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, InstBuilder};
@@ -129,7 +129,8 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
     })?;
     for (f, id) in wrapped.iter().zip(&wrapper_ids) {
         let func = wrapper::translate_wrapper(&env, *f, id.as_u32());
-        let c = compile_one(func, *id, target).map_err(|e| e.in_func(*f, module.func_name(*f)))?;
+        let (c, _) =
+            compile_one(func, *id, target).map_err(|e| e.in_func(*f, module.func_name(*f)))?;
         obj.define_function_bytes(*id, c.alignment, &c.bytes, &c.relocs)
             .map_err(module_err)?;
     }
@@ -278,7 +279,7 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         b.ins().return_(&[v]);
         b.finalize(isa.frontend_config());
     }
-    let c = compile_one(func, getter, target)?;
+    let (c, _) = compile_one(func, getter, target)?;
     obj.define_function_bytes(getter, c.alignment, &c.bytes, &c.relocs)
         .map_err(module_err)?;
 
@@ -310,10 +311,20 @@ fn compile_all(
     .min(n.max(1));
     let compile = |i: usize| {
         let body = &env.module.bodies[i];
-        translate::translate_function(env, body).and_then(|func| {
-            compile_one(func, ids[i], target)
-                .map_err(|e| e.in_func(body.func_index, env.module.func_name(body.func_index)))
-        })
+        let build = |check: StackCheck| {
+            translate::translate_function(env, body, check).and_then(|func| {
+                compile_one(func, ids[i], target)
+                    .map_err(|e| e.in_func(body.func_index, env.module.func_name(body.func_index)))
+            })
+        };
+        let (code, frame) = build(StackCheck::AfterPrologue)?;
+        if frame <= translate::MAX_FRAME_AFTER_CHECK {
+            Ok(code)
+        } else {
+            // Too large a frame to allocate before the check: again, with
+            // the check in the prologue.
+            build(StackCheck::InPrologue).map(|(code, _)| code)
+        }
     };
     if jobs <= 1 {
         for i in 0..n {
@@ -378,12 +389,22 @@ fn compile_all(
     })
 }
 
-fn compile_one(func: ir::Function, id: FuncId, target: &Target) -> Result<CompiledFunc, Error> {
+/// Compiles one function; also returns the size of its frame below the
+/// frame pointer (saved registers, spills, outgoing arguments).
+fn compile_one(
+    func: ir::Function,
+    id: FuncId,
+    target: &Target,
+) -> Result<(CompiledFunc, u32), Error> {
     let mut ctx = Context::for_function(func);
     let code = ctx
         .compile(&*target.isa, &mut ControlPlane::default())
         .map_err(|e| Error::msg(format!("code generation failed: {:?}", e.inner)))?;
     let bytes = code.code_buffer().to_vec();
+    let frame = code
+        .buffer
+        .frame_layout()
+        .map_or(u32::MAX, |l| l.frame_to_fp_offset);
     // Cranelift's preferred alignment (32 bytes on both architectures),
     // not its minimum: functions that start mid-cache-line cost decode
     // bandwidth on every call (bintrees went from 1.5× to ~1.2× native).
@@ -402,10 +423,13 @@ fn compile_one(func: ir::Function, id: FuncId, target: &Target) -> Result<Compil
         .iter()
         .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
         .collect();
-    Ok(CompiledFunc {
-        bytes,
-        alignment,
-        relocs,
-        traps,
-    })
+    Ok((
+        CompiledFunc {
+            bytes,
+            alignment,
+            relocs,
+            traps,
+        },
+        frame,
+    ))
 }

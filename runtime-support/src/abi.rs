@@ -50,9 +50,23 @@ pub const MEMORY64_MAX_RESERVATION: u64 = 16 << 30;
 // vmctx layout
 // ---------------------------------------------------------------------------
 
-/// `usize`: lowest stack pointer compiled code may use (checked in every
-/// function prologue by Cranelift's stack-limit check).
+/// `usize`: the stack limit. Every function that calls something checks
+/// it: frames of up to [`MAX_FRAME_AFTER_CHECK`] bytes compare the stack
+/// pointer with it after allocating the frame (so they may end up to that
+/// far below it), larger frames compare before allocating.
 pub const VMCTX_STACK_LIMIT: u32 = 0;
+
+/// Largest frame (below the frame pointer) that compiled code allocates
+/// before checking the stack limit; a leaf function (one that calls
+/// nothing) with a frame this small is not checked at all.
+pub const MAX_FRAME_AFTER_CHECK: u32 = 32 << 10;
+
+/// Stack the runtime keeps free below the stack limit: for host code called
+/// from Wasm, the runtime's builtins, signal handlers that do not use the
+/// alternate stack, and one frame of up to [`MAX_FRAME_AFTER_CHECK`] bytes.
+pub const STACK_MARGIN: usize = 256 << 10;
+
+const _: () = assert!(STACK_MARGIN >= 4 * MAX_FRAME_AFTER_CHECK as usize);
 /// `*mut Instance`: runtime-private back pointer.
 pub const VMCTX_INSTANCE: u32 = 8;
 /// `*const u32`: canonical signature id for each module type index.

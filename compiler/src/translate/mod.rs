@@ -21,6 +21,7 @@ use crate::desc::{FuncType, ValType};
 use crate::module::{Body, Module};
 use crate::{BoundsChecks, Error};
 use control::Frame;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function,
     InstBuilder, MemFlagsData, Signature, UserExternalName, UserFuncName, Value,
@@ -109,7 +110,33 @@ pub struct ModuleEnv<'m, 'a> {
 }
 
 /// Builds the CLIF function for one defined function.
-pub fn translate_function(env: &ModuleEnv<'_, '_>, body: &Body<'_>) -> Result<Function, Error> {
+/// Where a function checks the stack limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackCheck {
+    /// One compare of the stack pointer with the limit at the top of the
+    /// body, after the prologue has allocated the frame, and none at all
+    /// in functions that call nothing. Sound only for frames of at most
+    /// [`MAX_FRAME_AFTER_CHECK`] bytes: such a frame may sit that far below
+    /// the limit before the compare traps, inside the runtime's
+    /// `STACK_MARGIN` (256 KiB) of stack kept free below the limit.
+    AfterPrologue,
+    /// Cranelift's check in the prologue, before the frame is allocated:
+    /// `limit + frame size > sp` traps (a load, an add and a compare). For
+    /// functions whose frame is too large for `AfterPrologue`.
+    InPrologue,
+}
+
+/// Largest frame (below the frame pointer) compiled with
+/// [`StackCheck::AfterPrologue`]; larger ones are compiled again with
+/// [`StackCheck::InPrologue`]. The runtime's `abi::STACK_MARGIN` is sized
+/// for it.
+pub use abi::MAX_FRAME_AFTER_CHECK;
+
+pub fn translate_function(
+    env: &ModuleEnv<'_, '_>,
+    body: &Body<'_>,
+    stack_check: StackCheck,
+) -> Result<Function, Error> {
     let m = env.module;
     let ty = m.info.func_type(body.func_index).clone();
     let sig = wasm_signature(&ty, env.call_conv);
@@ -119,8 +146,18 @@ pub fn translate_function(env: &ModuleEnv<'_, '_>, body: &Body<'_>) -> Result<Fu
     let mut fctx = FunctionBuilderContext::new();
     let name_for_errors = || m.func_name(body.func_index);
     validate_body(body).map_err(|e| e.in_func(body.func_index, name_for_errors()))?;
-    translate_body(env, body, &ty, &mut func, &mut fctx)
+    let check = translate_body(env, body, &ty, stack_check, &mut func, &mut fctx)
         .map_err(|e| e.in_func(body.func_index, name_for_errors()))?;
+    if let Some(check) = check {
+        if !makes_calls(&func) {
+            // A leaf's frame (at most MAX_FRAME_AFTER_CHECK, or it is
+            // compiled again with the prologue check) fits in the margin
+            // below its caller's checked stack pointer.
+            for inst in check.into_iter().rev() {
+                func.layout.remove_inst(inst);
+            }
+        }
+    }
     tail::duplicate_return_blocks(&mut func);
     Ok(func)
 }
@@ -140,13 +177,24 @@ fn validate_body(body: &Body<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether `func` calls anything (Wasm functions, imports or builtins).
+fn makes_calls(func: &Function) -> bool {
+    func.layout
+        .blocks()
+        .flat_map(|b| func.layout.block_insts(b))
+        .any(|inst| func.dfg.insts[inst].opcode().is_call())
+}
+
+/// Translates one body into `func`; returns the instructions of the
+/// stack check it placed at the top of the body (`StackCheck::AfterPrologue`).
 fn translate_body(
     env: &ModuleEnv<'_, '_>,
     body: &Body<'_>,
     ty: &FuncType,
+    stack_check: StackCheck,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-) -> Result<(), Error> {
+) -> Result<Option<[ir::Inst; 4]>, Error> {
     let mut builder = FunctionBuilder::new(func, fctx);
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
@@ -155,21 +203,40 @@ fn translate_body(
     let params = builder.block_params(entry).to_vec();
     let vmctx = params[0];
 
-    // Stack-limit check in the prologue: sp - frame_size < *vmctx → trap.
-    let vmctx_gv = builder.create_global_value(ir::GlobalValueData::VMContext);
-    let trusted = builder
-        .func
-        .dfg
-        .mem_flags
-        .insert(MemFlagsData::trusted())
-        .expect("few distinct flags");
-    let limit_gv = builder.create_global_value(ir::GlobalValueData::Load {
-        base: vmctx_gv,
-        offset: (abi::VMCTX_STACK_LIMIT as i32).into(),
-        global_type: PTR,
-        flags: trusted,
-    });
-    builder.func.stack_limit = Some(limit_gv);
+    let check = match stack_check {
+        StackCheck::InPrologue => {
+            // Cranelift's check: sp - frame_size < *vmctx → trap.
+            let vmctx_gv = builder.create_global_value(ir::GlobalValueData::VMContext);
+            let trusted = builder
+                .func
+                .dfg
+                .mem_flags
+                .insert(MemFlagsData::trusted())
+                .expect("few distinct flags");
+            let limit_gv = builder.create_global_value(ir::GlobalValueData::Load {
+                base: vmctx_gv,
+                offset: (abi::VMCTX_STACK_LIMIT as i32).into(),
+                global_type: PTR,
+                flags: trusted,
+            });
+            builder.func.stack_limit = Some(limit_gv);
+            None
+        }
+        StackCheck::AfterPrologue => {
+            // sp < *vmctx → trap, with the frame already allocated.
+            let sp = builder.ins().get_stack_pointer(PTR);
+            let limit = builder.ins().load(
+                PTR,
+                MemFlagsData::trusted(),
+                vmctx,
+                abi::VMCTX_STACK_LIMIT as i32,
+            );
+            let below = builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+            let trap = builder.ins().trapnz(below, ir::TrapCode::STACK_OVERFLOW);
+            let def = |v: Value| builder.func.dfg.value_def(v).unwrap_inst();
+            Some([def(sp), def(limit), def(below), trap])
+        }
+    };
 
     // Locals: parameters, then declared locals (zero-initialised).
     let mut locals = Vec::new();
@@ -243,7 +310,7 @@ fn translate_body(
     }
     let FuncCx { builder, .. } = cx;
     builder.finalize(env.frontend_config);
-    Ok(())
+    Ok(check)
 }
 
 fn zero_value(builder: &mut FunctionBuilder<'_>, t: ValType) -> Value {

@@ -2,10 +2,7 @@
 
 use super::tls;
 
-/// Stack kept free below the limit for host code called from Wasm, the
-/// runtime's builtins and signal handlers that do not use the alternate
-/// stack.
-pub const STACK_MARGIN: usize = 256 << 10;
+pub use crate::abi::STACK_MARGIN;
 
 /// Lowest address of the current thread's stack, or `None` if the system
 /// cannot tell.
