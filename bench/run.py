@@ -275,9 +275,13 @@ def spread(xs: list) -> float:
 
 def kernel_table(times: dict, contenders: list) -> tuple:
     """The markdown table (CPU-time medians and ratios) and the geometric
-    means of the ratios: {"cpu": {contender: r}, "wall": {...}, "cpu_best": {...}}."""
+    means of the ratios: {"cpu": {contender: r}, "wall": {...}, "cpu_best": {...},
+    "cpu_paired": {...}}. "cpu_paired" takes, per kernel, the median over the
+    rounds of each run's CPU time over the native run of the same round (the
+    runs of one round follow each other, so a slow spell of the machine
+    mostly cancels out)."""
     others = [w for w in contenders if w != "native"]
-    ratios = {m: {w: [] for w in others} for m in ("cpu", "wall", "cpu_best")}
+    ratios = {m: {w: [] for w in others} for m in ("cpu", "wall", "cpu_best", "cpu_paired")}
     lines = ["| kernel | native (s) | " + " | ".join(f"{w} (s)" for w in others) + " | "
              + " | ".join(f"{w} / native" for w in others) + " |",
              "| --- | ---: | " + " | ".join("---:" for _ in others) + " | " + " | ".join("---:" for _ in others) + " |"]
@@ -288,6 +292,8 @@ def kernel_table(times: dict, contenders: list) -> tuple:
             ratios["cpu"][w].append(med[w] / med["native"])
             ratios["wall"][w].append(statistics.median(t[w]["wall"]) / statistics.median(t["native"]["wall"]))
             ratios["cpu_best"][w].append(min(t[w]["cpu"]) / min(t["native"]["cpu"]))
+            ratios["cpu_paired"][w].append(statistics.median(
+                a / b for a, b in zip(t[w]["cpu"], t["native"]["cpu"])))
         spreads += [spread(t[w]["wall"]) for w in contenders]
         lines.append(f"| {kernel} | {med['native']:.3f} | " + " | ".join(f"{med[w]:.3f}" for w in others) + " | "
                      + " | ".join(f"{med[w] / med['native']:.2f}" for w in others) + " |")
@@ -298,6 +304,8 @@ def kernel_table(times: dict, contenders: list) -> tuple:
                  + " | ".join(f"{gm['wall'][w]:.2f}" for w in others) + " |")
     lines.append(f"| geometric mean, best CPU time of each | | {blank} | "
                  + " | ".join(f"{gm['cpu_best'][w]:.2f}" for w in others) + " |")
+    lines.append(f"| geometric mean, per-round ratios (median of each run / native run of its round) | | {blank} | "
+                 + " | ".join(f"{gm['cpu_paired'][w]:.2f}" for w in others) + " |")
     lines += ["", f"Noise: (max − min) / median of the wall-clock times of one kernel and contender is "
                   f"{100 * statistics.median(spreads):.0f}% in the median case, "
                   f"{100 * max(spreads):.0f}% at worst."]
