@@ -100,35 +100,26 @@ fn spec_message(code: TrapCode) -> Option<&'static str> {
     })
 }
 
-fn f32_text(bits: u32) -> String {
-    let v = f32::from_bits(bits);
-    if v.is_nan() {
-        if bits & 0x7fff_ffff == 0x7fc0_0000 {
-            "nan:canonical".into()
-        } else {
-            let sign = if bits >> 31 == 1 { "-" } else { "" };
-            format!("{sign}nan:0x{:x}", bits & 0x7f_ffff)
-        }
-    } else if v.is_infinite() {
-        (if v < 0.0 { "-inf" } else { "inf" }).into()
+/// A float of `width` bits as wast text: `nan:canonical`, another NaN with
+/// its payload, an infinity, or the shortest decimal that reads back to the
+/// same value (`decimal`).
+fn float_text(bits: u64, width: u32, decimal: String) -> String {
+    let mant_bits = if width == 32 { 23 } else { 52 };
+    let exp_mask = ((1u64 << (width - 1 - mant_bits)) - 1) << mant_bits;
+    let mant = bits & ((1 << mant_bits) - 1);
+    let sign = if (bits >> (width - 1)) & 1 == 1 {
+        "-"
     } else {
-        format!("{v:?}")
-    }
-}
-
-fn f64_text(bits: u64) -> String {
-    let v = f64::from_bits(bits);
-    if v.is_nan() {
-        if bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000 {
-            "nan:canonical".into()
-        } else {
-            let sign = if bits >> 63 == 1 { "-" } else { "" };
-            format!("{sign}nan:0x{:x}", bits & 0xf_ffff_ffff_ffff)
-        }
-    } else if v.is_infinite() {
-        (if v < 0.0 { "-inf" } else { "inf" }).into()
+        ""
+    };
+    if bits & exp_mask != exp_mask {
+        decimal
+    } else if mant == 0 {
+        format!("{sign}inf")
+    } else if mant == 1 << (mant_bits - 1) {
+        "nan:canonical".into()
     } else {
-        format!("{v:?}")
+        format!("{sign}nan:0x{mant:x}")
     }
 }
 
@@ -137,8 +128,16 @@ fn val_text(v: &Val) -> Option<String> {
     Some(match v {
         Val::I32(x) => format!("(i32.const {x})"),
         Val::I64(x) => format!("(i64.const {x})"),
-        Val::F32(x) => format!("(f32.const {})", f32_text(x.to_bits())),
-        Val::F64(x) => format!("(f64.const {})", f64_text(x.to_bits())),
+        Val::F32(x) => {
+            let bits = x.to_bits();
+            let text = float_text(bits.into(), 32, format!("{:?}", f32::from_bits(bits)));
+            format!("(f32.const {text})")
+        }
+        Val::F64(x) => {
+            let bits = x.to_bits();
+            let text = float_text(bits, 64, format!("{:?}", f64::from_bits(bits)));
+            format!("(f64.const {text})")
+        }
         _ => return None,
     })
 }
