@@ -97,7 +97,8 @@ test-demo: test-build
 
 # aarch64 Linux under qemu, and Mach-O. Builds wasm2o and the runtime for
 # aarch64 (release: the scripts run emulated), runs the spec and
-# memory-control scripts through `wasm2o wast --target $(CROSS)`, the C examples
+# memory-control scripts through `wasm2o wast --target $(CROSS)`, the
+# differential test's generated scripts (cli/tests/differential.rs), the C examples
 # (demo, memctl, mapping) cross-built (testsuite/cross/demo.sh), the pthread
 # tests of testsuite/threads (testsuite/cross/threads.sh), the Mach-O link check
 # (testsuite/cross/macho-link.sh) and the macOS runtime build and link
@@ -111,12 +112,13 @@ test-cross: test-build
 	fail=; \
 	$(WASM2O) wast --target $(CROSS) $(SPEC)/*/*.wast $(CODEGEN) | tee $(SUMMARY)/cross-spec.log || fail="$$fail spec"; \
 	$(WASM2O) wast --target $(CROSS) $(MEMCTL) | tee $(SUMMARY)/cross-memory-control.log || fail="$$fail memory-control"; \
+	WASM2O_DIFFERENTIAL_TARGET=$(CROSS) $(CARGO) test --release -p wasm2o --test differential -- --nocapture 2>&1 | tee $(SUMMARY)/cross-differential.log || fail="$$fail differential"; \
 	bash testsuite/cross/demo.sh 2>&1 | tee $(SUMMARY)/cross-demo.log || fail="$$fail demo"; \
 	bash testsuite/cross/threads.sh 2>&1 | tee $(SUMMARY)/cross-threads.log || fail="$$fail threads"; \
 	bash testsuite/cross/macho-link.sh 2>&1 | tee $(SUMMARY)/cross-macho.log || fail="$$fail macho-link"; \
 	APPLE_CARGO="$(CROSS_CARGO)" bash testsuite/cross/macos-runtime.sh 2>&1 | tee $(SUMMARY)/cross-macos.log || fail="$$fail macos-runtime"; \
 	if [ -z "$$fail" ]; then v=ok; else v="FAIL ($${fail# })"; fi; \
-	echo "$$v: $(CROSS) spec $$(tail -n 1 $(SUMMARY)/cross-spec.log), memory-control $$(tail -n 1 $(SUMMARY)/cross-memory-control.log); C examples and pthread tests run; Mach-O links; macOS runtime builds (never run)" > $(SUMMARY)/cross; \
+	echo "$$v: $(CROSS) spec $$(tail -n 1 $(SUMMARY)/cross-spec.log), memory-control $$(tail -n 1 $(SUMMARY)/cross-memory-control.log), differential $$(grep -o '[0-9]* generated modules.*' $(SUMMARY)/cross-differential.log | tail -n 1); C examples and pthread tests run; Mach-O links; macOS runtime builds (never run)" > $(SUMMARY)/cross; \
 	[ -z "$$fail" ]
 
 # The runtime for x86_64- and aarch64-apple-darwin, type-checked, built

@@ -5,9 +5,11 @@
 //! `wasmi` runs each exported function with numeric parameters on a few
 //! arguments, in order, on one instance; the results and traps become a
 //! `.wast` script (`assert_return` / `assert_trap`, and the values of the
-//! exported globals after each call), which `wasm2o wast` must pass. A module's script stops at the first call whose outcome is
-//! implementation-defined (stack exhaustion, a call that runs out of fuel),
-//! since the state after it may differ.
+//! exported globals after each call), which `wasm2o wast` must pass (also
+//! for aarch64 under qemu: `make test-cross` sets
+//! `WASM2O_DIFFERENTIAL_TARGET`). A module's script stops at the first call
+//! whose outcome is implementation-defined (stack exhaustion, a call that
+//! runs out of fuel), since the state after it may differ.
 //!
 //! This exercises the translator and Cranelift settings on code shapes no
 //! hand-written script has: nested blocks with values, branches out of
@@ -295,8 +297,15 @@ fn generated_modules_match_the_reference_interpreter() {
         "too few usable modules: {} scripts, {asserts} assertions",
         scripts.len()
     );
+    // `make test-cross` runs this test again with the scripts compiled for
+    // aarch64 and run under qemu.
+    let target: Vec<String> = match std::env::var("WASM2O_DIFFERENTIAL_TARGET") {
+        Ok(t) if !t.is_empty() => vec!["--target".into(), t],
+        _ => Vec::new(),
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_wasm2o"))
         .arg("wast")
+        .args(&target)
         .args(&scripts)
         .output()
         .expect("run wasm2o wast");
