@@ -403,22 +403,14 @@ impl ModuleInfo {
                 bad(t < nt, "import type index out of range")?;
             }
         }
-        bad(
-            self.num_imported(ExternKind::Func) as usize <= self.funcs.len(),
-            "import count",
-        )?;
-        bad(
-            self.num_imported(ExternKind::Memory) as usize <= self.memories.len(),
-            "import count",
-        )?;
-        bad(
-            self.num_imported(ExternKind::Table) as usize <= self.tables.len(),
-            "import count",
-        )?;
-        bad(
-            self.num_imported(ExternKind::Global) as usize <= self.globals.len(),
-            "import count",
-        )?;
+        for (kind, defined) in [
+            (ExternKind::Func, self.funcs.len()),
+            (ExternKind::Memory, self.memories.len()),
+            (ExternKind::Table, self.tables.len()),
+            (ExternKind::Global, self.globals.len()),
+        ] {
+            bad(self.num_imported(kind) as usize <= defined, "import count")?;
+        }
         for e in &self.exports {
             let n = match e.kind {
                 ExternKind::Func => self.funcs.len(),

@@ -129,8 +129,7 @@ pub(super) fn translate_control(
             cx.unreachable_depth = 1;
         }
         Operator::Return => {
-            let results = cx.popn(cx.control[0].num_results);
-            cx.emit_return(&results);
+            translate_br(cx, (cx.control.len() - 1) as u32);
             cx.unreachable_depth = 1;
         }
         Operator::Drop => {

@@ -109,7 +109,6 @@ pub struct ModuleEnv<'m, 'a> {
     pub builtin_ids: HashMap<&'static str, u32>,
 }
 
-/// Builds the CLIF function for one defined function.
 /// Where a function checks the stack limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackCheck {
@@ -132,6 +131,7 @@ pub enum StackCheck {
 /// for it.
 pub use abi::MAX_FRAME_AFTER_CHECK;
 
+/// Builds the CLIF function for one defined function.
 pub fn translate_function(
     env: &ModuleEnv<'_, '_>,
     body: &Body<'_>,
