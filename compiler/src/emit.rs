@@ -397,9 +397,19 @@ fn compile_one(
     target: &Target,
 ) -> Result<(CompiledFunc, u32), Error> {
     let mut ctx = Context::for_function(func);
+    let failed = |e: &dyn std::fmt::Debug| Error::msg(format!("code generation failed: {e:?}"));
+    let lower_isa = match &target.lower_isa {
+        Some(lower_isa) => {
+            ctx.optimize(&*target.isa, &mut ControlPlane::default())
+                .map_err(|e| failed(&e))?;
+            crate::latch::retarget_exit_tests(&mut ctx.func);
+            lower_isa
+        }
+        None => &target.isa,
+    };
     let code = ctx
-        .compile(&*target.isa, &mut ControlPlane::default())
-        .map_err(|e| Error::msg(format!("code generation failed: {:?}", e.inner)))?;
+        .compile(&**lower_isa, &mut ControlPlane::default())
+        .map_err(|e| failed(&e.inner))?;
     let bytes = code.code_buffer().to_vec();
     let frame = code
         .buffer

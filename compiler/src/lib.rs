@@ -8,6 +8,7 @@
 pub mod emit;
 pub mod error;
 pub mod header;
+mod latch;
 pub mod memctl;
 pub mod module;
 pub mod target;

@@ -172,7 +172,12 @@ pub fn host() -> Option<&'static TargetInfo> {
 pub struct Target {
     pub info: &'static TargetInfo,
     pub triple: Triple,
+    /// The ISA functions are optimised with (and lowered with, when
+    /// optimisation is off).
     pub isa: OwnedTargetIsa,
+    /// With optimisation on: the same flags with `opt_level=none`, for
+    /// lowering after the late rewrites.
+    pub lower_isa: Option<OwnedTargetIsa>,
 }
 
 impl Target {
@@ -196,63 +201,23 @@ impl Target {
         let name = info.name;
         let triple = Triple::from_str(info.cranelift_triple)
             .map_err(|e| Error::msg(format!("bad target {name:?}: {e}")))?;
-        let mut flags = settings::builder();
-        let set = |f: &mut settings::Builder, k: &str, v: &str| {
-            f.set(k, v)
-                .unwrap_or_else(|e| panic!("cranelift flag {k}={v}: {e}"))
+        let optimize = !matches!(opts.opt_level, OptLevel::None);
+        let isa = build_isa(info, &triple, if optimize { "speed" } else { "none" })?;
+        // With optimisation on, functions go through Cranelift's optimiser
+        // with `isa`, then through our late rewrites (`crate::latch`), then
+        // are lowered with the same flags but `opt_level=none`, so the
+        // e-graph does not run a second time and undo them.
+        let lower_isa = if optimize {
+            Some(build_isa(info, &triple, "none")?)
+        } else {
+            None
         };
-        set(
-            &mut flags,
-            "opt_level",
-            match opts.opt_level {
-                OptLevel::None => "none",
-                OptLevel::Speed | OptLevel::SpeedAndSize => "speed",
-            },
-        );
-        // Objects are linked into executables and shared libraries alike.
-        set(&mut flags, "is_pic", "true");
-        set(
-            &mut flags,
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        // Wasm NaN results may be any NaN; no canonicalisation needed.
-        set(&mut flags, "enable_nan_canonicalization", "false");
-        set(&mut flags, "unwind_info", "false");
-        let mut builder =
-            isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-        // ISA extensions are fixed per target, never probed from the machine
-        // that compiles, so output does not depend on where it was built.
-        match info.arch {
-            // x86-64-v2 baseline.
-            Arch::X86_64 => {
-                for f in [
-                    "has_sse3",
-                    "has_ssse3",
-                    "has_sse41",
-                    "has_sse42",
-                    "has_popcnt",
-                ] {
-                    builder.enable(f).expect("x86 flag exists");
-                }
-            }
-            // Armv8.0-A baseline (Cranelift's default flags): runs on every
-            // aarch64 Linux machine and under qemu.
-            Arch::Aarch64 => {}
-        }
-        let isa = builder
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-        debug_assert_eq!(
-            isa.default_call_conv(),
-            info.call_conv,
-            "{name}: calling convention"
-        );
-        Ok(Target { info, triple, isa })
+        Ok(Target {
+            info,
+            triple,
+            isa,
+            lower_isa,
+        })
     }
 
     /// Alignment of every compiled function: the ISA's preferred one.
@@ -264,6 +229,61 @@ impl Target {
     pub fn data_image_align(&self) -> u64 {
         self.info.max_page_size
     }
+}
+
+/// Cranelift's ISA for a target, with our fixed flags and `opt_level`.
+fn build_isa(info: &TargetInfo, triple: &Triple, opt_level: &str) -> Result<OwnedTargetIsa, Error> {
+    let name = info.name;
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v)
+            .unwrap_or_else(|e| panic!("cranelift flag {k}={v}: {e}"))
+    };
+    set(&mut flags, "opt_level", opt_level);
+    // Objects are linked into executables and shared libraries alike.
+    set(&mut flags, "is_pic", "true");
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    // Wasm NaN results may be any NaN; no canonicalisation needed.
+    set(&mut flags, "enable_nan_canonicalization", "false");
+    set(&mut flags, "unwind_info", "false");
+    let mut builder =
+        isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
+    // ISA extensions are fixed per target, never probed from the machine
+    // that compiles, so output does not depend on where it was built.
+    match info.arch {
+        // x86-64-v2 baseline.
+        Arch::X86_64 => {
+            for f in [
+                "has_sse3",
+                "has_ssse3",
+                "has_sse41",
+                "has_sse42",
+                "has_popcnt",
+            ] {
+                builder.enable(f).expect("x86 flag exists");
+            }
+        }
+        // Armv8.0-A baseline (Cranelift's default flags): runs on every
+        // aarch64 Linux machine and under qemu.
+        Arch::Aarch64 => {}
+    }
+    let isa = builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| Error::msg(format!("target {name}: {e}")))?;
+    debug_assert_eq!(
+        isa.default_call_conv(),
+        info.call_conv,
+        "{name}: calling convention"
+    );
+    Ok(isa)
 }
 
 #[cfg(test)]

@@ -1,0 +1,151 @@
+;; Loop exit tests on the incremented counter (compiler/src/latch.rs).
+;; Cranelift turns `i' = i + k; br_if loop (i' != n)` into a test of
+;; `i != n - k`; the late pass turns it back into a test of `i'` with the
+;; constant `n - k + k`, in wrapping arithmetic at the counter's width.
+;; Each loop below counts its iterations, so a wrong constant (off by the
+;; step, not wrapped, or at the wrong width) changes a result or never
+;; ends; the counter's final value is returned too where it is used after
+;; the loop. A loop that misses its exit returns -1 after 100,000
+;; iterations instead of running on.
+
+(module
+  ;; clang's shape: step 8 up to a constant, exit when equal.
+  (func (export "up8") (result i32)
+    (local $i i32) (local $n i32)
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 8)))
+        (i32.const 2560))))
+    (local.get $n))
+
+  ;; The counter wraps to 0: the test's constant is 0 - 1 + 1.
+  (func (export "wrap32") (result i32)
+    (local $i i32) (local $n i32)
+    (local.set $i (i32.const 0xfffffff0))
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+        (i32.const 0))))
+    (local.get $n))
+
+  ;; Across the sign boundary with a large step.
+  (func (export "signed-boundary") (result i32)
+    (local $i i32) (local $n i32)
+    (local.set $i (i32.const 0x7ffffff0))
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 0x10)))
+        (i32.const 0x80000030))))
+    (local.get $n))
+
+  ;; Counting down by 3 (the step is a negative constant).
+  (func (export "down3") (param $start i32) (result i32)
+    (local $i i32) (local $n i32)
+    (local.set $i (local.get $start))
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.sub (local.get $i) (i32.const 3)))
+        (i32.const 0))))
+    (local.get $n))
+
+  ;; 64-bit counter wrapping through zero: the constant must be masked to
+  ;; 64 bits, not 32.
+  (func (export "wrap64") (result i64)
+    (local $i i64) (local $n i64)
+    (local.set $i (i64.const -5))
+    (loop $l
+      (local.set $n (i64.add (local.get $n) (i64.const 1)))
+      (if (i64.gt_u (local.get $n) (i64.const 100000)) (then (return (i64.const -1))))
+      (br_if $l (i64.ne
+        (local.tee $i (i64.add (local.get $i) (i64.const 1)))
+        (i64.const 0))))
+    (local.get $n))
+
+  ;; 64-bit counter past 2^32: a 32-bit constant would never match.
+  (func (export "up64") (result i64)
+    (local $i i64) (local $n i64)
+    (local.set $i (i64.const 0xfffffffa))
+    (loop $l
+      (local.set $n (i64.add (local.get $n) (i64.const 1)))
+      (if (i64.gt_u (local.get $n) (i64.const 100000)) (then (return (i64.const -1))))
+      (br_if $l (i64.ne
+        (local.tee $i (i64.add (local.get $i) (i64.const 2)))
+        (i64.const 0x100000004))))
+    (local.get $n))
+
+  ;; Exit on equality: the loop continues on the branch's false edge.
+  (func (export "exit-eq") (result i32)
+    (local $i i32) (local $n i32)
+    (block $done
+      (loop $l
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $done (i32.eq
+          (local.tee $i (i32.add (local.get $i) (i32.const 4)))
+          (i32.const 400)))
+        (br $l)))
+    (local.get $n))
+
+  ;; The counter before the increment is used after the loop, so both
+  ;; values are live at the test.
+  (func (export "old-used-after") (result i64)
+    (local $i i32) (local $prev i32) (local $n i32)
+    (loop $l
+      (local.set $prev (local.get $i))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i64.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 5)))
+        (i32.const 100))))
+    (i64.or
+      (i64.shl (i64.extend_i32_u (local.get $prev)) (i64.const 32))
+      (i64.extend_i32_u (local.get $n))))
+
+  ;; The exit constant comes from a parameter: not a constant test, left
+  ;; alone, still right.
+  (func (export "up-to") (param $limit i32) (result i32)
+    (local $i i32) (local $n i32)
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const -1))))
+      (br_if $l (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+        (local.get $limit))))
+    (local.get $n))
+
+  ;; Two nested counted loops, sums of products, as in matmul.
+  (func (export "nested") (result i32)
+    (local $i i32) (local $j i32) (local $s i32)
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $s (i32.add (local.get $s)
+          (i32.mul (local.get $i) (local.get $j))))
+        (br_if $inner (i32.ne
+          (local.tee $j (i32.add (local.get $j) (i32.const 1)))
+          (i32.const 10))))
+      (br_if $outer (i32.ne
+        (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+        (i32.const 20))))
+    (local.get $s))
+)
+
+(assert_return (invoke "up8") (i32.const 320))
+(assert_return (invoke "wrap32") (i32.const 16))
+(assert_return (invoke "signed-boundary") (i32.const 4))
+(assert_return (invoke "down3" (i32.const 30)) (i32.const 10))
+(assert_return (invoke "down3" (i32.const 3)) (i32.const 1))
+(assert_return (invoke "wrap64") (i64.const 5))
+(assert_return (invoke "up64") (i64.const 5))
+(assert_return (invoke "exit-eq") (i32.const 100))
+(assert_return (invoke "old-used-after") (i64.const 0x5f00000014))
+(assert_return (invoke "up-to" (i32.const 7)) (i32.const 7))
+(assert_return (invoke "up-to" (i32.const 1)) (i32.const 1))
+(assert_return (invoke "nested") (i32.const 8550))
