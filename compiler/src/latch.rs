@@ -15,11 +15,21 @@
 //! that terminator back into `icmp eq|ne i', c + k`. Equality is kept by
 //! adding the same constant to both sides in wrapping arithmetic, so the
 //! rewrite holds for every value of `i`; only `eq` and `ne` are touched.
+//!
+//! The same two-registers problem comes back in instruction selection: x64
+//! folds `i' + y` into `lea k(i, y)`, an address mode that reads `i`, so a
+//! use of `i'` after the loop (fib's `n - 2 + acc`) keeps `i` alive across
+//! the back edge. [`hide_increments`] writes a passed-on `i' = i + k` whose
+//! `i` has no other later use as `i' = i - (-k)`, which instruction
+//! selection does not look through: `i'` is then one register that the
+//! subtraction updates in place.
+
+use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    BlockArg, Function, InstBuilder, InstructionData, Opcode, Value, ValueDef,
+    BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef,
 };
 
 /// The constant `v` is defined as, if it is an `iconst`.
@@ -33,6 +43,46 @@ fn iconst_of(func: &Function, v: Value) -> Option<i64> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// `v` wrapped to the width of the integer type `ty`, as an `iconst`
+/// immediate (zero-extended).
+fn wrap_to(ty: Type, v: i64) -> i64 {
+    match ty.bits() {
+        64.. => v,
+        bits => ((v as u64) & ((1u64 << bits) - 1)) as i64,
+    }
+}
+
+/// The values a block's terminator passes to its successors.
+fn passed_values(func: &Function, term: Inst) -> Vec<Value> {
+    func.dfg.insts[term]
+        .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables)
+        .iter()
+        .flat_map(|call| call.args(&func.dfg.value_lists))
+        .filter_map(|a| match a {
+            BlockArg::Value(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `(x, k)` if `v` is `iadd x, k` (either order) with `k` an `iconst`.
+fn add_of_const(func: &Function, v: Value) -> Option<(Inst, Value, i64)> {
+    let ValueDef::Result(add, 0) = func.dfg.value_def(v) else {
+        return None;
+    };
+    if func.dfg.insts[add].opcode() != Opcode::Iadd {
+        return None;
+    }
+    let [a, b] = *func.dfg.inst_args(add) else {
+        return None;
+    };
+    match (iconst_of(func, a), iconst_of(func, b)) {
+        (_, Some(k)) => Some((add, a, k)),
+        (Some(k), None) => Some((add, b, k)),
+        (None, None) => None,
     }
 }
 
@@ -64,50 +114,22 @@ pub(crate) fn retarget_exit_tests(func: &mut Function) {
         let Some(limit) = iconst_of(func, limit) else {
             continue;
         };
-        // The values the terminator passes on.
-        let passed: Vec<Value> = func.dfg.insts[term]
-            .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables)
-            .iter()
-            .flat_map(|call| call.args(&func.dfg.value_lists))
-            .filter_map(|a| match a {
-                BlockArg::Value(v) => Some(v),
-                _ => None,
-            })
-            .collect();
+        let passed = passed_values(func, term);
         if passed.contains(&old) {
             continue;
         }
         // `new = old + k`, passed on (so it dominates the terminator).
-        let found = passed.iter().find_map(|&new| {
-            let ValueDef::Result(add, 0) = func.dfg.value_def(new) else {
-                return None;
-            };
-            if func.dfg.insts[add].opcode() != Opcode::Iadd {
-                return None;
-            }
-            let [a, b] = func.dfg.inst_args(add) else {
-                return None;
-            };
-            let k = if *a == old {
-                iconst_of(func, *b)?
-            } else if *b == old {
-                iconst_of(func, *a)?
-            } else {
-                return None;
-            };
-            Some((new, k))
-        });
+        let found = passed
+            .iter()
+            .find_map(|&new| match add_of_const(func, new) {
+                Some((_, x, k)) if x == old => Some((new, k)),
+                _ => None,
+            });
         let Some((new, k)) = found else {
             continue;
         };
         let ty = func.dfg.value_type(old);
-        let bits = ty.bits();
-        let mask = if bits >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        let shifted = ((limit as u64).wrapping_add(k as u64) & mask) as i64;
+        let shifted = wrap_to(ty, limit.wrapping_add(k));
         // A new test just before the terminator: the old one may come
         // before `new` is computed. Left without uses, the old one is not
         // lowered.
@@ -115,5 +137,60 @@ pub(crate) fn retarget_exit_tests(func: &mut Function) {
         let shifted = pos.ins().iconst(ty, shifted);
         let retargeted = pos.ins().icmp(cc, new, shifted);
         func.dfg.inst_args_mut(term)[0] = retargeted;
+    }
+}
+
+/// An `icmp` whose result nothing uses.
+fn is_unused_icmp(func: &Function, users: &HashMap<Value, Vec<Inst>>, inst: Inst) -> bool {
+    func.dfg.insts[inst].opcode() == Opcode::Icmp
+        && !users.contains_key(&func.dfg.first_result(inst))
+}
+
+/// Rewrites passed-on increments as described in the module comment.
+pub(crate) fn hide_increments(func: &mut Function) {
+    // Every instruction that uses each value (branch arguments included).
+    let mut users: HashMap<Value, Vec<Inst>> = HashMap::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            for v in func.dfg.inst_values(inst) {
+                users.entry(v).or_default().push(inst);
+            }
+        }
+    }
+    let blocks: Vec<_> = func.layout.blocks().collect();
+    let mut done = HashSet::new();
+    for block in blocks {
+        let Some(term) = func.layout.last_inst(block) else {
+            continue;
+        };
+        if !matches!(func.dfg.insts[term].opcode(), Opcode::Jump | Opcode::Brif) {
+            continue;
+        }
+        let passed = passed_values(func, term);
+        for &new in &passed {
+            let Some((add, x, k)) = add_of_const(func, new) else {
+                continue;
+            };
+            if passed.contains(&x) || !done.insert(add) {
+                continue;
+            }
+            // `x` must die at the addition: every other use comes before it
+            // in its block, or has an unused result (the test that
+            // `retarget_exit_tests` replaced is not lowered).
+            let add_block = func.layout.inst_block(add);
+            let dies = users[&x].iter().all(|&u| {
+                u == add
+                    || is_unused_icmp(func, &users, u)
+                    || (func.layout.inst_block(u) == add_block
+                        && func.layout.pp_cmp(u, add) == std::cmp::Ordering::Less)
+            });
+            if !dies {
+                continue;
+            }
+            let ty = func.dfg.value_type(new);
+            let mut pos = FuncCursor::new(func).at_inst(add);
+            let negated = pos.ins().iconst(ty, wrap_to(ty, k.wrapping_neg()));
+            func.replace(add).isub(x, negated);
+        }
     }
 }

@@ -5,10 +5,14 @@
 ;; Each loop below counts its iterations, so a wrong constant (off by the
 ;; step, not wrapped, or at the wrong width) changes a result or never
 ;; ends; the counter's final value is returned too where it is used after
-;; the loop. A loop that misses its exit returns -1 after 100,000
+;; the loop. The second half covers the increments passed to the next
+;; iteration that are written as subtractions (`hide_increments`), with the
+;; counter's old value dead, used later, or used after the loop. A loop that misses its exit returns -1 after 100,000
 ;; iterations instead of running on.
 
 (module
+  (memory 1)
+  (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00\05\00\00\00\06\00\00\00\07\00\00\00\08\00\00\00\09\00\00\00\0a\00\00\00\0b\00\00\00\0c\00\00\00\0d\00\00\00\0e\00\00\00\0f\00\00\00\10\00\00\00\11\00\00\00")
   ;; clang's shape: step 8 up to a constant, exit when equal.
   (func (export "up8") (result i32)
     (local $i i32) (local $n i32)
@@ -120,6 +124,56 @@
         (local.get $limit))))
     (local.get $n))
 
+  ;; fib as clang compiles it: one recursive call in a loop, the exit
+  ;; value `n' + acc` computed from the decremented counter.
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (local $acc i32)
+    (if (i32.lt_u (local.get $n) (i32.const 2)) (then (return (local.get $n))))
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc)
+        (call $fib (i32.add (local.get $n) (i32.const -1)))))
+      (local.set $n (i32.add (local.get $n) (i32.const -2)))
+      (br_if $l (i32.gt_u (local.get $n) (i32.const 1))))
+    (i32.add (local.get $n) (local.get $acc)))
+
+  ;; The old counter is read after the increment in the same iteration:
+  ;; it does not die at the addition.
+  (func (export "old-read-later") (result i32)
+    (local $i i32) (local $next i32) (local $s i32)
+    (loop $l
+      (local.set $next (i32.add (local.get $i) (i32.const 3)))
+      (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 7)) (local.get $i)))
+      (local.set $i (local.get $next))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 40))))
+    (i32.add (local.get $s) (local.get $i)))
+
+  ;; Steps whose negation is itself: -2^31 at 32 bits, -2^63 at 64 bits.
+  (func (export "half-turn32") (param $i i32) (result i32)
+    (local $n i32)
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 0x80000000)))
+      (br_if $l (i32.lt_u (local.get $n) (i32.const 3))))
+    (local.get $i))
+  (func (export "half-turn64") (param $i i64) (result i64)
+    (local $n i32)
+    (loop $l
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (local.set $i (i64.add (local.get $i) (i64.const 0x8000000000000000)))
+      (br_if $l (i32.lt_u (local.get $n) (i32.const 3))))
+    (local.get $i))
+
+  ;; A pointer walk with a negative step and loads relative to the
+  ;; stepped pointer, its value used after the loop.
+  (func (export "walk-down") (result i32)
+    (local $p i32) (local $s i32)
+    (local.set $p (i32.const 64))
+    (loop $l
+      (local.set $p (i32.add (local.get $p) (i32.const -4)))
+      (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $p))))
+      (br_if $l (i32.ne (local.get $p) (i32.const 0))))
+    (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $p)))
+
   ;; Two nested counted loops, sums of products, as in matmul.
   (func (export "nested") (result i32)
     (local $i i32) (local $j i32) (local $s i32)
@@ -149,3 +203,13 @@
 (assert_return (invoke "up-to" (i32.const 7)) (i32.const 7))
 (assert_return (invoke "up-to" (i32.const 1)) (i32.const 1))
 (assert_return (invoke "nested") (i32.const 8550))
+(assert_return (invoke "fib" (i32.const 0)) (i32.const 0))
+(assert_return (invoke "fib" (i32.const 1)) (i32.const 1))
+(assert_return (invoke "fib" (i32.const 2)) (i32.const 1))
+(assert_return (invoke "fib" (i32.const 3)) (i32.const 2))
+(assert_return (invoke "fib" (i32.const 20)) (i32.const 6765))
+(assert_return (invoke "fib" (i32.const 25)) (i32.const 75025))
+(assert_return (invoke "old-read-later") (i32.const 0x28c53bff))
+(assert_return (invoke "half-turn32" (i32.const 5)) (i32.const 0x80000005))
+(assert_return (invoke "half-turn64" (i64.const 5)) (i64.const 0x8000000000000005))
+(assert_return (invoke "walk-down") (i32.const 152000))
