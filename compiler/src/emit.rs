@@ -403,7 +403,7 @@ fn compile_one(
             ctx.optimize(&*target.isa, &mut ControlPlane::default())
                 .map_err(|e| failed(&e))?;
             crate::latch::retarget_exit_tests(&mut ctx.func);
-            crate::latch::hide_increments(&mut ctx.func);
+            crate::latch::hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
             lower_isa
         }
         None => &target.isa,

@@ -27,9 +27,11 @@
 use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
+use cranelift_codegen::dominator_tree::DominatorTree;
+use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef,
+    Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef,
 };
 
 /// The constant `v` is defined as, if it is an `iconst`.
@@ -146,8 +148,95 @@ fn is_unused_icmp(func: &Function, users: &HashMap<Value, Vec<Inst>>, inst: Inst
         && !users.contains_key(&func.dfg.first_result(inst))
 }
 
+/// Largest number of blocks searched for later uses of a counter.
+const MAX_SEARCH: usize = 256;
+
+/// The block that defines `v`.
+fn def_block(func: &Function, v: Value) -> Option<Block> {
+    match func.dfg.value_def(v) {
+        ValueDef::Result(inst, _) => func.layout.inst_block(inst),
+        ValueDef::Param(block, _) => Some(block),
+        _ => None,
+    }
+}
+
+/// The blocks reachable from `from`'s successors without passing through
+/// `stop` (where the value in question is defined again); `None` when
+/// more than [`MAX_SEARCH`].
+fn reachable_after(cfg: &ControlFlowGraph, from: Block, stop: Block) -> Option<HashSet<Block>> {
+    let mut seen = HashSet::new();
+    let mut work: Vec<Block> = cfg.succ_iter(from).collect();
+    while let Some(b) = work.pop() {
+        if b == stop || !seen.insert(b) {
+            continue;
+        }
+        if seen.len() > MAX_SEARCH {
+            return None;
+        }
+        work.extend(cfg.succ_iter(b));
+    }
+    Some(seen)
+}
+
+/// The constant `inst` adds to `x`, if it is `iadd x, c` (either order).
+fn adds_constant_to(func: &Function, inst: Inst, x: Value) -> Option<i64> {
+    if func.dfg.insts[inst].opcode() != Opcode::Iadd {
+        return None;
+    }
+    match *func.dfg.inst_args(inst) {
+        [a, b] if a == x => iconst_of(func, b),
+        [a, b] if b == x => iconst_of(func, a),
+        _ => None,
+    }
+}
+
+/// Makes `use_` read `new = x + k` instead of `x`: `x + c` becomes
+/// `new + (c - k)`; any other use reads `new - k`, computed once at the top
+/// of `exit` (and remembered in `recomputed`).
+fn read_new_instead(
+    func: &mut Function,
+    users: &mut HashMap<Value, Vec<Inst>>,
+    (x, new, k): (Value, Value, i64),
+    use_: Inst,
+    exit: Option<Block>,
+    recomputed: &mut Option<Value>,
+) {
+    let ty = func.dfg.value_type(new);
+    if let Some(c) = adds_constant_to(func, use_, x) {
+        let mut pos = FuncCursor::new(func).at_inst(use_);
+        let c = pos.ins().iconst(ty, wrap_to(ty, c.wrapping_sub(k)));
+        func.replace(use_).iadd(new, c);
+        users.entry(new).or_default().push(use_);
+        return;
+    }
+    let exit = exit.expect("only uses after an exit are not additions");
+    let value = *recomputed.get_or_insert_with(|| {
+        let mut pos = FuncCursor::new(func).at_first_insertion_point(exit);
+        let minus_k = pos.ins().iconst(ty, wrap_to(ty, k.wrapping_neg()));
+        let v = pos.ins().iadd(new, minus_k);
+        if let ValueDef::Result(inst, _) = pos.func.dfg.value_def(v) {
+            users.entry(new).or_default().push(inst);
+        }
+        v
+    });
+    func.dfg
+        .map_inst_values(use_, |v| if v == x { value } else { v });
+    users.entry(value).or_default().push(use_);
+}
+
 /// Rewrites passed-on increments as described in the module comment.
-pub(crate) fn hide_increments(func: &mut Function) {
+///
+/// `x` must die at `new = x + k`. Uses of `x` before it in its block, or
+/// where `x` cannot be reached from after it, are fine. Other uses read
+/// `new` instead, which is `x + k` wherever it is defined: later additions
+/// of a constant in the same block (`x + c` becomes `new + (c - k)`), and
+/// uses below an exit that only this block reaches (after the loop, where
+/// one more instruction to compute `new - k` is cheap).
+pub(crate) fn hide_increments(
+    func: &mut Function,
+    cfg: &ControlFlowGraph,
+    domtree: &DominatorTree,
+) {
     // Every instruction that uses each value (branch arguments included).
     let mut users: HashMap<Value, Vec<Inst>> = HashMap::new();
     for block in func.layout.blocks() {
@@ -171,21 +260,69 @@ pub(crate) fn hide_increments(func: &mut Function) {
             let Some((add, x, k)) = add_of_const(func, new) else {
                 continue;
             };
-            if passed.contains(&x) || !done.insert(add) {
+            if passed.contains(&x)
+                || func.layout.inst_block(add) != Some(block)
+                || !done.insert(add)
+            {
                 continue;
             }
-            // `x` must die at the addition: every other use comes before it
-            // in its block, or has an unused result (the test that
-            // `retarget_exit_tests` replaced is not lowered).
-            let add_block = func.layout.inst_block(add);
-            let dies = users[&x].iter().all(|&u| {
-                u == add
-                    || is_unused_icmp(func, &users, u)
-                    || (func.layout.inst_block(u) == add_block
-                        && func.layout.pp_cmp(u, add) == std::cmp::Ordering::Less)
-            });
-            if !dies {
+            let (Some(x_block), Some(x_users)) = (def_block(func, x), users.get(&x)) else {
                 continue;
+            };
+            let uses: Vec<Inst> = x_users
+                .iter()
+                .copied()
+                .filter(|&u| u != add && !is_unused_icmp(func, &users, u))
+                .collect();
+            // Split the uses: in this block after the addition, in blocks
+            // reachable from here before `x` is defined again, the rest.
+            let (mut here, mut later) = (Vec::new(), Vec::new());
+            let mut after = None;
+            let mut ok = true;
+            for u in uses {
+                let Some(b) = func.layout.inst_block(u) else {
+                    continue;
+                };
+                if b == block {
+                    if func.layout.pp_cmp(u, add) == std::cmp::Ordering::Greater {
+                        here.push(u);
+                    }
+                    continue;
+                }
+                if after.is_none() {
+                    after = reachable_after(cfg, block, x_block);
+                }
+                match &after {
+                    Some(reached) if reached.contains(&b) => later.push(u),
+                    Some(_) => {}
+                    None => ok = false,
+                }
+            }
+            if !ok || !here.iter().all(|&u| adds_constant_to(func, u, x).is_some()) {
+                continue;
+            }
+            let exit = if later.is_empty() {
+                None
+            } else {
+                let exit = cfg.succ_iter(block).find(|&e| {
+                    e != x_block
+                        && cfg.pred_iter(e).all(|p| p.block == block)
+                        && later.iter().all(|&u| {
+                            func.layout
+                                .inst_block(u)
+                                .is_some_and(|b| domtree.block_dominates(e, b))
+                        })
+                });
+                match exit {
+                    Some(e) => Some(e),
+                    None => continue,
+                }
+            };
+            // `x`'s own list keeps these uses: that only makes the
+            // decisions on the increments still to come more cautious.
+            let mut recomputed = None;
+            for u in here.into_iter().chain(later) {
+                read_new_instead(func, &mut users, (x, new, k), u, exit, &mut recomputed);
             }
             let ty = func.dfg.value_type(new);
             let mut pos = FuncCursor::new(func).at_inst(add);

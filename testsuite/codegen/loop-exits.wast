@@ -174,6 +174,72 @@
       (br_if $l (i32.ne (local.get $p) (i32.const 0))))
     (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $p)))
 
+  ;; The old counter after the loop, in an addition (`x + c` becomes
+  ;; `new + (c - k)`) and in a multiplication (it reads `new - k`,
+  ;; computed after the exit).
+  (func (export "after-exit") (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    (block $done
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (local.get $i)))
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        ;; i' = i + 7 is computed before the test in clang's rotated form.
+        (local.set $i (i32.add (local.get $i) (i32.const 7)))
+        (br $l)))
+    (i32.add (i32.mul (local.get $i) (i32.const 1000))
+      (i32.add (local.get $s) (i32.add (local.get $i) (i32.const 3)))))
+
+  ;; A rotated search loop, as clang writes `while (v[i] < key) i++`: the
+  ;; incremented counter goes round, the old one leaves.
+  (func (export "search") (param $key i32) (result i32)
+    (local $i i32) (local $next i32)
+    (loop $l
+      (local.set $next (i32.add (local.get $i) (i32.const 1)))
+      (if (i32.lt_u (i32.load offset=4 (i32.shl (local.get $i) (i32.const 2)))
+                    (local.get $key))
+        (then (local.set $i (local.get $next)) (br $l))))
+    (i32.add (i32.mul (local.get $i) (i32.const 100)) (local.get $i)))
+
+  ;; Additions of a constant to the old counter after the increment, in
+  ;; the same iteration (here `i + 9`, placed after `i + 4` by Cranelift):
+  ;; they read the new one minus the step.
+  (func (export "same-block") (result i32)
+    (local $i i32) (local $s i32) (local $next i32)
+    (loop $l
+      (local.set $next (i32.add (local.get $i) (i32.const 4)))
+      (local.set $s (i32.xor (i32.mul (local.get $s) (i32.const 31))
+        (i32.xor (i32.add (local.get $i) (i32.const 9))
+                 (i32.load8_u (i32.add (local.get $i) (i32.const 1))))))
+      (local.set $i (local.get $next))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))
+    (local.get $s))
+
+  ;; Two exits meeting in one block that reads the old counter: no exit
+  ;; is reached from the increment's block alone.
+  (func (export "two-exits") (param $stop i32) (result i32)
+    (local $i i32) (local $next i32)
+    (block $out
+      (loop $l
+        (br_if $out (i32.eq (local.get $i) (local.get $stop)))
+        (local.set $next (i32.add (local.get $i) (i32.const 2)))
+        (br_if $out (i32.ge_u (local.get $next) (i32.const 50)))
+        (local.set $i (local.get $next))
+        (br $l)))
+    (i32.mul (local.get $i) (i32.const 3)))
+
+  ;; 64-bit: the step and the constant of the addition after the exit
+  ;; need all 64 bits.
+  (func (export "after-exit64") (result i64)
+    (local $i i64) (local $n i32)
+    (local.set $i (i64.const 0x7ffffffff0))
+    (block $done
+      (loop $l
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $done (i32.ge_u (local.get $n) (i32.const 5)))
+        (local.set $i (i64.add (local.get $i) (i64.const 0x100000001)))
+        (br $l)))
+    (i64.add (local.get $i) (i64.const 0x123456789)))
+
   ;; Two nested counted loops, sums of products, as in matmul.
   (func (export "nested") (result i32)
     (local $i i32) (local $j i32) (local $s i32)
@@ -213,3 +279,12 @@
 (assert_return (invoke "half-turn32" (i32.const 5)) (i32.const 0x80000005))
 (assert_return (invoke "half-turn64" (i64.const 5)) (i64.const 0x8000000000000005))
 (assert_return (invoke "walk-down") (i32.const 152000))
+(assert_return (invoke "after-exit" (i32.const 0)) (i32.const 3))
+(assert_return (invoke "after-exit" (i32.const 20)) (i32.const 21066))
+(assert_return (invoke "search" (i32.const 5)) (i32.const 303))
+(assert_return (invoke "search" (i32.const 1)) (i32.const 0))
+(assert_return (invoke "search" (i32.const 15)) (i32.const 1313))
+(assert_return (invoke "same-block") (i32.const 0xf3b13ea))
+(assert_return (invoke "two-exits" (i32.const 6)) (i32.const 18))
+(assert_return (invoke "two-exits" (i32.const 7)) (i32.const 144))
+(assert_return (invoke "after-exit64") (i64.const 0x852345677d))
