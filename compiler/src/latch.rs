@@ -19,10 +19,14 @@
 //! The same two-registers problem comes back in instruction selection: x64
 //! folds `i' + y` into `lea k(i, y)`, an address mode that reads `i`, so a
 //! use of `i'` after the loop (fib's `n - 2 + acc`) keeps `i` alive across
-//! the back edge. [`hide_increments`] writes a passed-on `i' = i + k` whose
-//! `i` has no other later use as `i' = i - (-k)`, which instruction
-//! selection does not look through: `i'` is then one register that the
-//! subtraction updates in place.
+//! the back edge. [`hide_increments`] writes a passed-on `i' = i + k` as
+//! `i' = i - (-k)`, which instruction selection does not look through, so
+//! `i'` is one register that the subtraction updates in place. It does so
+//! when `i` dies there, after moving `i`'s later uses onto `i'` where that
+//! is cheap: `i + c` in the same block becomes `i' + (c - k)`, and uses
+//! after the loop's exit read `i' - k` (what LLVM does with exit values).
+//! Loops like `while (v[i] < x) i++`, which pass `i + 1` round and leave
+//! with `i`, then need no move on the back edge either.
 
 use std::collections::{HashMap, HashSet};
 
