@@ -404,6 +404,7 @@ fn compile_one(
                 .map_err(|e| failed(&e))?;
             crate::latch::retarget_exit_tests(&mut ctx.func);
             crate::latch::hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
+            crate::zext::widen_loads(&mut ctx.func);
             lower_isa
         }
         None => &target.isa,

@@ -13,6 +13,7 @@ pub mod memctl;
 pub mod module;
 pub mod target;
 pub mod translate;
+mod zext;
 
 pub use error::Error;
 pub use wasm2o_runtime::{abi, desc};
