@@ -228,6 +228,29 @@ fn read_new_instead(
     users.entry(value).or_default().push(use_);
 }
 
+/// Whether `term` passes `new` to a block whose parameter at that place is
+/// `x` (a loop variable going round).
+fn passes_in_place(func: &Function, term: Inst, new: Value, x: Value) -> bool {
+    func.dfg.insts[term]
+        .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables)
+        .iter()
+        .any(|call| {
+            let params = func.dfg.block_params(call.block(&func.dfg.value_lists));
+            call.args(&func.dfg.value_lists)
+                .zip(params)
+                .any(|(a, &p)| a == BlockArg::Value(new) && p == x)
+        })
+}
+
+/// Instructions x64 instruction selection may fold into the `lea` or
+/// address mode of their result's reader.
+fn is_foldable(func: &Function, inst: Inst) -> bool {
+    matches!(
+        func.dfg.insts[inst].opcode(),
+        Opcode::Iadd | Opcode::Ishl | Opcode::Uextend | Opcode::Sextend | Opcode::Imul
+    )
+}
+
 /// Rewrites passed-on increments as described in the module comment.
 ///
 /// `x` must die at `new = x + k`. Uses of `x` before it in its block, or
@@ -270,9 +293,34 @@ pub(crate) fn hide_increments(
             {
                 continue;
             }
+            // Only a loop variable: `x` is the parameter that `new`
+            // replaces in the block it goes to.
+            if !passes_in_place(func, term, new, x) {
+                continue;
+            }
             let (Some(x_block), Some(x_users)) = (def_block(func, x), users.get(&x)) else {
                 continue;
             };
+            // x64 folds a shift or addition of `x` into the address mode or
+            // `lea` of whatever reads its result, so such a read made before
+            // the addition but consumed after it keeps `x` alive too.
+            let folded_late = x_users.iter().any(|&r| {
+                r != add
+                    && func.layout.inst_block(r) == Some(block)
+                    && func.layout.pp_cmp(r, add) == std::cmp::Ordering::Less
+                    && is_foldable(func, r)
+                    && func.dfg.inst_results(r).iter().any(|v| {
+                        users.get(v).is_some_and(|us| {
+                            us.iter().any(|&u| {
+                                func.layout.inst_block(u) != Some(block)
+                                    || func.layout.pp_cmp(u, add) == std::cmp::Ordering::Greater
+                            })
+                        })
+                    })
+            });
+            if folded_late {
+                continue;
+            }
             let uses: Vec<Inst> = x_users
                 .iter()
                 .copied()
@@ -302,8 +350,33 @@ pub(crate) fn hide_increments(
                     None => ok = false,
                 }
             }
-            if !ok || !here.iter().all(|&u| adds_constant_to(func, u, x).is_some()) {
+            if !ok {
                 continue;
+            }
+            if !here.iter().all(|&u| adds_constant_to(func, u, x).is_some()) {
+                // `x` is read after the addition (`acc += i` placed after
+                // `i + 1`). The addition can move down past those reads if
+                // nothing reads `new` before them; then `x` dies there.
+                let last_read = *here
+                    .iter()
+                    .max_by(|&&a, &&b| func.layout.pp_cmp(a, b))
+                    .unwrap();
+                let new_read_early = users.get(&new).is_some_and(|us| {
+                    us.iter().any(|&u| {
+                        func.layout.inst_block(u) == Some(block)
+                            && func.layout.pp_cmp(u, last_read) != std::cmp::Ordering::Greater
+                    })
+                });
+                if new_read_early || last_read == term {
+                    continue;
+                }
+                func.layout.remove_inst(add);
+                let after_last = func
+                    .layout
+                    .next_inst(last_read)
+                    .expect("the terminator follows");
+                func.layout.insert_inst(add, after_last);
+                here.clear();
             }
             let exit = if later.is_empty() {
                 None
@@ -333,5 +406,150 @@ pub(crate) fn hide_increments(
             let negated = pos.ins().iconst(ty, wrap_to(ty, k.wrapping_neg()));
             func.replace(add).isub(x, negated);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+    use crate::Options;
+    use cranelift_codegen::control::ControlPlane;
+    use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
+    use cranelift_codegen::isa::CallConv;
+    use cranelift_codegen::Context;
+    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+    /// `acc = 0; i = start; do { acc += i; i += 1 } while (i != 100);
+    /// return acc + i_before_last_increment * 1000`: clang's shape, with
+    /// the old counter used after the loop.
+    fn counted_loop(target: &Target) -> Function {
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I32));
+        sig.returns.push(AbiParam::new(types::I32));
+        let mut func = Function::with_name_signature(UserFuncName::testcase("loop"), sig);
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let entry = b.create_block();
+        let head = b.create_block();
+        let exit = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.append_block_param(head, types::I32);
+        b.append_block_param(head, types::I32);
+        b.switch_to_block(entry);
+        let start = b.block_params(entry)[0];
+        let zero = b.ins().iconst(types::I32, 0);
+        b.ins().jump(head, &[start.into(), zero.into()]);
+        b.switch_to_block(head);
+        let (i, acc) = (b.block_params(head)[0], b.block_params(head)[1]);
+        let acc2 = b.ins().iadd(acc, i);
+        let i2 = b.ins().iadd_imm_s(i, 1);
+        let more = b.ins().icmp_imm_s(IntCC::NotEqual, i2, 100);
+        b.ins()
+            .brif(more, head, &[i2.into(), acc2.into()], exit, &[]);
+        b.switch_to_block(exit);
+        let scaled = b.ins().imul_imm_s(i, 1000);
+        let result = b.ins().iadd(acc2, scaled);
+        b.ins().return_(&[result]);
+        b.seal_all_blocks();
+        b.finalize(target.isa.frontend_config());
+        func
+    }
+
+    /// Cranelift's optimiser, then the two passes; checks the result.
+    fn optimised_and_rewritten() -> Context {
+        let target = Target::new(Some("x86_64-unknown-linux-gnu"), &Options::default()).unwrap();
+        let mut ctx = Context::for_function(counted_loop(&target));
+        ctx.optimize(&*target.isa, &mut ControlPlane::default())
+            .unwrap();
+        retarget_exit_tests(&mut ctx.func);
+        hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
+        cranelift_codegen::verify_function(&ctx.func, &*target.isa).unwrap();
+        ctx
+    }
+
+    /// The loop's block: the one whose `brif` branches to itself.
+    fn latch(func: &Function) -> (Block, Inst) {
+        func.layout
+            .blocks()
+            .find_map(|b| {
+                let term = func.layout.last_inst(b)?;
+                let targets = func.dfg.insts[term]
+                    .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables);
+                targets
+                    .iter()
+                    .any(|c| c.block(&func.dfg.value_lists) == b)
+                    .then_some((b, term))
+            })
+            .expect("a loop")
+    }
+
+    #[test]
+    fn the_exit_test_reads_the_incremented_counter() {
+        let ctx = optimised_and_rewritten();
+        let func = &ctx.func;
+        let (head, term) = latch(func);
+        let i = func.dfg.block_params(head)[0];
+        let cond = func.dfg.inst_args(term)[0];
+        let ValueDef::Result(test, _) = func.dfg.value_def(cond) else {
+            panic!("the condition is an instruction result")
+        };
+        let InstructionData::IntCompare {
+            args: [counter, limit],
+            cond: cc,
+            ..
+        } = func.dfg.insts[test]
+        else {
+            panic!("the condition is an icmp: {}", func.display())
+        };
+        assert_eq!(cc, IntCC::NotEqual);
+        assert_eq!(iconst_of(func, limit), Some(100), "{}", func.display());
+        // The counter tested is the one passed round, computed from `i`.
+        assert!(passed_values(func, term).contains(&counter));
+        assert_ne!(counter, i);
+    }
+
+    #[test]
+    fn the_increment_is_a_subtraction_and_the_exit_reads_the_new_counter() {
+        let ctx = optimised_and_rewritten();
+        let func = &ctx.func;
+        let (head, term) = latch(func);
+        let i = func.dfg.block_params(head)[0];
+        let new = passed_values(func, term)[0];
+        let ValueDef::Result(inc, _) = func.dfg.value_def(new) else {
+            panic!("the increment is an instruction")
+        };
+        assert_eq!(
+            func.dfg.insts[inc].opcode(),
+            Opcode::Isub,
+            "{}",
+            func.display()
+        );
+        assert_eq!(func.dfg.inst_args(inc)[0], i);
+        assert_eq!(
+            iconst_of(func, func.dfg.inst_args(inc)[1]),
+            Some(-1i64 as u32 as i64)
+        );
+        // `i` dies at the increment: nothing after it reads `i`, in the
+        // loop or after it (the exit reads `new - 1`).
+        for block in func.layout.blocks() {
+            for n in func.layout.block_insts(block) {
+                if func.dfg.inst_values(n).any(|v| v == i) {
+                    assert!(
+                        block == head && func.layout.pp_cmp(n, inc) != std::cmp::Ordering::Greater,
+                        "{n} reads the old counter: {}",
+                        func.display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrap_to_masks_to_the_width() {
+        assert_eq!(wrap_to(types::I32, -1), 0xffff_ffff);
+        assert_eq!(wrap_to(types::I32, 1 << 32), 0);
+        assert_eq!(wrap_to(types::I64, -1), -1);
+        assert_eq!(wrap_to(types::I8, 0x1ff), 0xff);
     }
 }
