@@ -253,12 +253,17 @@ fn is_foldable(func: &Function, inst: Inst) -> bool {
 
 /// Rewrites passed-on increments as described in the module comment.
 ///
-/// `x` must die at `new = x + k`. Uses of `x` before it in its block, or
-/// where `x` cannot be reached from after it, are fine. Other uses read
-/// `new` instead, which is `x + k` wherever it is defined: later additions
-/// of a constant in the same block (`x + c` becomes `new + (c - k)`), and
-/// uses below an exit that only this block reaches (after the loop, where
-/// one more instruction to compute `new - k` is cheap).
+/// Only loop variables: `new = x + k` is passed to the block whose
+/// parameter at that place is `x`. `x` must die at the addition. Uses of
+/// `x` before it in its block, or where `x` cannot be reached from after
+/// it, are fine. Other uses read `new` instead, which is `x + k` wherever
+/// it is defined: later additions of a constant in the same block (`x + c`
+/// becomes `new + (c - k)`), and uses below an exit that only this block
+/// reaches (after the loop, where one more instruction to compute
+/// `new - k` is cheap). Other later reads in the block are passed by
+/// moving the addition below them, if nothing reads `new` before. A read
+/// of `x` by a shift or addition whose result is used after the addition
+/// counts as a later read: x64 folds it into its reader.
 pub(crate) fn hide_increments(
     func: &mut Function,
     cfg: &ControlFlowGraph,
