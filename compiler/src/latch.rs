@@ -473,8 +473,9 @@ mod tests {
         ctx
     }
 
-    /// The loop's block: the one whose `brif` branches to itself.
-    fn latch(func: &Function) -> (Block, Inst) {
+    /// The loop's block (the one whose `brif` branches to itself), its
+    /// terminator and its counter (first parameter).
+    fn latch(func: &Function) -> (Block, Inst, Value) {
         func.layout
             .blocks()
             .find_map(|b| {
@@ -484,7 +485,7 @@ mod tests {
                 targets
                     .iter()
                     .any(|c| c.block(&func.dfg.value_lists) == b)
-                    .then_some((b, term))
+                    .then_some((b, term, func.dfg.block_params(b)[0]))
             })
             .expect("a loop")
     }
@@ -493,8 +494,7 @@ mod tests {
     fn the_exit_test_reads_the_incremented_counter() {
         let ctx = optimised_and_rewritten();
         let func = &ctx.func;
-        let (head, term) = latch(func);
-        let i = func.dfg.block_params(head)[0];
+        let (_, term, i) = latch(func);
         let cond = func.dfg.inst_args(term)[0];
         let ValueDef::Result(test, _) = func.dfg.value_def(cond) else {
             panic!("the condition is an instruction result")
@@ -518,8 +518,7 @@ mod tests {
     fn the_increment_is_a_subtraction_and_the_exit_reads_the_new_counter() {
         let ctx = optimised_and_rewritten();
         let func = &ctx.func;
-        let (head, term) = latch(func);
-        let i = func.dfg.block_params(head)[0];
+        let (head, term, i) = latch(func);
         let new = passed_values(func, term)[0];
         let ValueDef::Result(inc, _) = func.dfg.value_def(new) else {
             panic!("the increment is an instruction")
