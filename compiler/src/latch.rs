@@ -30,36 +30,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::clif::{iconst_of, wrap_to};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef,
+    Block, BlockArg, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
 };
-
-/// The constant `v` is defined as, if it is an `iconst`.
-fn iconst_of(func: &Function, v: Value) -> Option<i64> {
-    match func.dfg.value_def(v) {
-        ValueDef::Result(inst, 0) => match func.dfg.insts[inst] {
-            InstructionData::UnaryImm {
-                opcode: Opcode::Iconst,
-                imm,
-            } => Some(imm.bits()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// `v` wrapped to the width of the integer type `ty`, as an `iconst`
-/// immediate (zero-extended).
-fn wrap_to(ty: Type, v: i64) -> i64 {
-    match ty.bits() {
-        64.. => v,
-        bits => ((v as u64) & ((1u64 << bits) - 1)) as i64,
-    }
-}
 
 /// The values a block's terminator passes to its successors.
 fn passed_values(func: &Function, term: Inst) -> Vec<Value> {
@@ -85,7 +63,7 @@ fn add_of_const(func: &Function, v: Value) -> Option<(Inst, Value, i64)> {
     let [a, b] = *func.dfg.inst_args(add) else {
         return None;
     };
-    match (iconst_of(func, a), iconst_of(func, b)) {
+    match (iconst_of(&func.dfg, a), iconst_of(&func.dfg, b)) {
         (_, Some(k)) => Some((add, a, k)),
         (Some(k), None) => Some((add, b, k)),
         (None, None) => None,
@@ -117,7 +95,7 @@ pub(crate) fn retarget_exit_tests(func: &mut Function) {
         if !matches!(cc, IntCC::Equal | IntCC::NotEqual) {
             continue;
         }
-        let Some(limit) = iconst_of(func, limit) else {
+        let Some(limit) = iconst_of(&func.dfg, limit) else {
             continue;
         };
         let passed = passed_values(func, term);
@@ -188,8 +166,8 @@ fn adds_constant_to(func: &Function, inst: Inst, x: Value) -> Option<i64> {
         return None;
     }
     match *func.dfg.inst_args(inst) {
-        [a, b] if a == x => iconst_of(func, b),
-        [a, b] if b == x => iconst_of(func, a),
+        [a, b] if a == x => iconst_of(&func.dfg, b),
+        [a, b] if b == x => iconst_of(&func.dfg, a),
         _ => None,
     }
 }
@@ -508,7 +486,7 @@ mod tests {
             panic!("the condition is an icmp: {}", func.display())
         };
         assert_eq!(cc, IntCC::NotEqual);
-        assert_eq!(iconst_of(func, limit), Some(100), "{}", func.display());
+        assert_eq!(iconst_of(&func.dfg, limit), Some(100), "{}", func.display());
         // The counter tested is the one passed round, computed from `i`.
         assert!(passed_values(func, term).contains(&counter));
         assert_ne!(counter, i);
@@ -531,7 +509,7 @@ mod tests {
         );
         assert_eq!(func.dfg.inst_args(inc)[0], i);
         assert_eq!(
-            iconst_of(func, func.dfg.inst_args(inc)[1]),
+            iconst_of(&func.dfg, func.dfg.inst_args(inc)[1]),
             Some(-1i64 as u32 as i64)
         );
         // `i` dies at the increment: nothing after it reads `i`, in the
@@ -547,13 +525,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn wrap_to_masks_to_the_width() {
-        assert_eq!(wrap_to(types::I32, -1), 0xffff_ffff);
-        assert_eq!(wrap_to(types::I32, 1 << 32), 0);
-        assert_eq!(wrap_to(types::I64, -1), -1);
-        assert_eq!(wrap_to(types::I8, 0x1ff), 0xff);
     }
 }

@@ -5,6 +5,7 @@
 //! (`translate`) → compile and emit the object (`emit`) → C header
 //! (`header`).
 
+mod clif;
 pub mod emit;
 pub mod error;
 pub mod header;

@@ -11,6 +11,7 @@
 
 use super::{clif_trap, FuncCx, Region};
 use crate::abi::{self, builtins, TrapCode};
+use crate::clif::{iconst_of, wrap_to};
 use crate::memctl::Intrinsic;
 use crate::BoundsChecks;
 use crate::Error;
@@ -376,22 +377,7 @@ fn binary_of(dfg: &ir::DataFlowGraph, v: Value) -> Option<(ir::Opcode, [Value; 2
 /// The value of an integer constant, as the unsigned number it is at its
 /// type's width (i32 constants are stored sign-extended).
 fn unsigned_const(dfg: &ir::DataFlowGraph, v: Value) -> Option<u64> {
-    let ir::ValueDef::Result(inst, 0) = dfg.value_def(v) else {
-        return None;
-    };
-    let ir::InstructionData::UnaryImm {
-        opcode: ir::Opcode::Iconst,
-        imm,
-    } = dfg.insts[inst]
-    else {
-        return None;
-    };
-    let bits = imm.bits() as u64;
-    Some(if dfg.value_type(v) == types::I32 {
-        bits & 0xffff_ffff
-    } else {
-        bits
-    })
+    iconst_of(dfg, v).map(|bits| wrap_to(dfg.value_type(v), bits) as u64)
 }
 
 /// The value of an i32 constant, as the unsigned 32-bit number it is.
