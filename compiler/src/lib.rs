@@ -5,6 +5,7 @@
 //! (`translate`) → compile and emit the object (`emit`) → C header
 //! (`header`).
 
+mod addresses;
 mod clif;
 pub mod emit;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod header;
 mod latch;
 pub mod memctl;
 pub mod module;
+mod ranges;
 pub mod target;
 pub mod translate;
 mod zext;
