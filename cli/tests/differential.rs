@@ -15,6 +15,12 @@
 //! hand-written script has: nested blocks with values, branches out of
 //! loops, returns from any depth, narrow stores of constants, calls through
 //! tables, memory and table operations at their limits.
+//!
+//! A second test does the same with generated counted loops (random
+//! counters, steps, comparisons and address sums near the ends of the i32
+//! range), the shapes that the loop range analysis
+//! (`compiler/src/ranges.rs`) bounds and the address rewrite
+//! (`compiler/src/addresses.rs`) changes.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -38,6 +44,9 @@ impl Rng {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn one_in(&mut self, n: u64) -> bool {
+        self.next().is_multiple_of(n)
     }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
@@ -297,6 +306,13 @@ fn generated_modules_match_the_reference_interpreter() {
         "too few usable modules: {} scripts, {asserts} assertions",
         scripts.len()
     );
+    run_scripts(&dir, &scripts, asserts);
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
+/// Runs the scripts through `wasm2o wast` (for the target of
+/// `WASM2O_DIFFERENTIAL_TARGET` if set); every assertion must pass.
+fn run_scripts(dir: &Path, scripts: &[std::path::PathBuf], asserts: usize) {
     // `make test-cross` runs this test again with the scripts compiled for
     // aarch64 and run under qemu.
     let target: Vec<String> = match std::env::var("WASM2O_DIFFERENTIAL_TARGET") {
@@ -306,7 +322,7 @@ fn generated_modules_match_the_reference_interpreter() {
     let out = Command::new(env!("CARGO_BIN_EXE_wasm2o"))
         .arg("wast")
         .args(&target)
-        .args(&scripts)
+        .args(scripts)
         .output()
         .expect("run wasm2o wast");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -323,5 +339,205 @@ fn generated_modules_match_the_reference_interpreter() {
         scripts.len(),
         stdout.lines().last().unwrap_or("")
     );
+}
+
+/// Modules of the loop test, each with `LOOPS_PER_MODULE` functions.
+const LOOP_MODULES: u64 = 150;
+const LOOPS_PER_MODULE: usize = 8;
+
+/// One random counted loop reading bytes of memory (compiler/src/ranges.rs,
+/// compiler/src/addresses.rs): a counter `q` from `q0` stepping by `kq`
+/// (tested before or after the step, against a constant with a random
+/// comparison, or against zero), an address variable `p` from `p0`
+/// stepping by `kp`, read at `p + c` (and, in a nested loop, at
+/// `row + p + c` with `row` the outer loop's), all in i32 arithmetic that
+/// may or may not wrap. Values cluster near 0, 2^31 and 2^32 so that
+/// the sums sometimes wrap, sometimes leave the memory and sometimes
+/// stay inside it. An early exit after 1500 iterations keeps loops that
+/// wrap round (which the analysis must not bound) short; it does not
+/// change the back edge the analysis reads.
+fn loop_function(name: &str, rng: &mut Rng) -> String {
+    let near = |rng: &mut Rng| -> i64 {
+        let base = [0i64, 0, 0, 1 << 16, 1 << 31, 1 << 32][(rng.next() % 6) as usize];
+        let d = (rng.next() % 2048) as i64 - 1024;
+        base + d
+    };
+    let step = |rng: &mut Rng| -> i64 {
+        [1i64, -1, 2, -2, 3, 4, -4, 8, 16, 56, 64, 1 << 30][(rng.next() % 12) as usize]
+    };
+    let c32 = |v: i64| v as i32;
+    let q0 = near(rng);
+    let kq = step(rng);
+    let trips = (rng.next() % 40) as i64;
+    // Mostly limits the counter reaches; sometimes any value near it.
+    let limit = if rng.one_in(4) {
+        q0 + trips * kq + (rng.next() % 7) as i64 - 3
+    } else {
+        q0 + trips * kq
+    };
+    let cmps = [
+        "i32.ne", "i32.lt_u", "i32.le_u", "i32.gt_u", "i32.ge_u", "i32.lt_s", "i32.le_s",
+        "i32.gt_s", "i32.ge_s", "i32.eq",
+    ];
+    let cmp = cmps[(rng.next() % cmps.len() as u64) as usize];
+    let zero_test = rng.one_in(6);
+    let after = rng.one_in(2);
+    let p0 = if rng.one_in(2) {
+        near(rng)
+    } else {
+        (rng.next() % 4096) as i64
+    };
+    let kp = step(rng);
+    let mut c = if rng.one_in(2) {
+        near(rng)
+    } else {
+        -((rng.next() % 64) as i64)
+    };
+    let offset = [0u32, 0, 4, 100][(rng.next() % 4) as usize];
+    let nested = rng.one_in(3);
+    let row0 = near(rng);
+    let krow = [0i64, 64, 256, -64][(rng.next() % 4) as usize];
+    let rows = 1 + rng.next() % 4;
+    if !nested && rng.one_in(2) {
+        // Put the lowest address the loop reads (as true values, constants
+        // signed) within a few bytes of 0: an analysis that counts one
+        // iteration too few would then fold a sum that goes below 0.
+        let n = iterations(q0 as u32, kq as u32, limit as u32, cmp, zero_test, after);
+        let (p0s, kps) = (i64::from(p0 as i32), i64::from(kp as i32));
+        let lowest = if kps > 0 { p0s } else { p0s + (n - 1) * kps };
+        c = (rng.next() % 7) as i64 - 3 - lowest;
+    }
+    let test = |q: &str| {
+        if zero_test {
+            q.to_string()
+        } else {
+            format!("({cmp} {q} (i32.const {}))", c32(limit))
+        }
+    };
+    let (step_q, cond) = if after {
+        (
+            String::new(),
+            test(&format!(
+                "(local.tee $q (i32.add (local.get $q) (i32.const {})))",
+                c32(kq)
+            )),
+        )
+    } else {
+        (
+            format!(
+                "(local.set $t {}) (local.set $q (i32.add (local.get $q) (i32.const {})))",
+                test("(local.get $q)"),
+                c32(kq)
+            ),
+            "(local.get $t)".to_string(),
+        )
+    };
+    let read = if nested {
+        format!(
+            "(i32.load8_u offset={offset} (i32.add (i32.add (local.get $row) (local.get $p)) (i32.const {})))",
+            c32(c)
+        )
+    } else {
+        format!(
+            "(i32.load8_u offset={offset} (i32.add (local.get $p) (i32.const {})))",
+            c32(c)
+        )
+    };
+    let inner = format!(
+        "(local.set $q (i32.const {q0})) (local.set $p (i32.const {p0})) (local.set $n (i32.const 0))
+      (block $done (loop $l
+        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31)) {read}))
+        {step_q}
+        (local.set $p (i32.add (local.get $p) (i32.const {kp})))
+        (br_if $done (i32.eq (local.tee $n (i32.add (local.get $n) (i32.const 1))) (i32.const 1500)))
+        (br_if $l {cond})))",
+        q0 = c32(q0),
+        p0 = c32(p0),
+        kp = c32(kp),
+    );
+    let body = if nested {
+        format!(
+            "(local.set $row (i32.const {row0})) (local.set $r (i32.const 0))
+    (loop $outer
+      {inner}
+      (local.set $row (i32.add (local.get $row) (i32.const {krow})))
+      (br_if $outer (i32.ne (local.tee $r (i32.add (local.get $r) (i32.const 1))) (i32.const {rows}))))",
+            row0 = c32(row0),
+            krow = c32(krow),
+        )
+    } else {
+        inner
+    };
+    format!(
+        "  (func (export \"{name}\") (result i32)
+    (local $q i32) (local $p i32) (local $t i32) (local $acc i32) (local $row i32) (local $r i32) (local $n i32)
+    {body}
+    (local.get $acc))\n"
+    )
+}
+
+/// How many times the body of a `loop_function` loop runs (its early exit
+/// included), from the same i32 arithmetic.
+fn iterations(q0: u32, kq: u32, limit: u32, cmp: &str, zero_test: bool, after: bool) -> i64 {
+    let test = |q: u32| {
+        let (a, b) = (q, limit);
+        if zero_test {
+            return q != 0;
+        }
+        match cmp {
+            "i32.ne" => a != b,
+            "i32.eq" => a == b,
+            "i32.lt_u" => a < b,
+            "i32.le_u" => a <= b,
+            "i32.gt_u" => a > b,
+            "i32.ge_u" => a >= b,
+            "i32.lt_s" => (a as i32) < (b as i32),
+            "i32.le_s" => (a as i32) <= (b as i32),
+            "i32.gt_s" => (a as i32) > (b as i32),
+            "i32.ge_s" => (a as i32) >= (b as i32),
+            _ => unreachable!("{cmp}"),
+        }
+    };
+    let mut q = q0;
+    for n in 1..1500 {
+        let before = test(q);
+        q = q.wrapping_add(kq);
+        if !(if after { test(q) } else { before }) {
+            return n;
+        }
+    }
+    1500
+}
+
+#[test]
+fn counted_loops_match_the_reference_interpreter() {
+    let dir = std::env::temp_dir().join(format!("wasm2o-loops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut scripts, mut asserts) = (Vec::new(), 0);
+    for seed in 0..LOOP_MODULES {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // Bytes at both ends of the memory, zeros between.
+        let data: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+        let mut text = format!(
+            "(module (memory 1)\n  (data (i32.const 0) {})\n  (data (i32.const {}) {})\n",
+            wast_string(&data),
+            65536 - 4096,
+            wast_string(&data)
+        );
+        for f in 0..LOOPS_PER_MODULE {
+            text += &loop_function(&format!("f{f}"), &mut rng);
+        }
+        text += ")\n";
+        let wasm = wat::parse_str(&text).expect("generated loops are valid");
+        if let Some((script, n)) = script_for(&wasm, &mut rng) {
+            let path = dir.join(format!("loops-{seed}.wast"));
+            std::fs::write(&path, script).unwrap();
+            scripts.push(path);
+            asserts += n;
+        }
+    }
+    assert!(asserts >= 2_000, "too few assertions: {asserts}");
+    run_scripts(&dir, &scripts, asserts);
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
