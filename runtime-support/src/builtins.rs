@@ -210,6 +210,19 @@ pub unsafe extern "C" fn wasm2o_rt_memory_fill(
         guarded(|| unsafe { std::ptr::write_bytes(d, val as u8, len as usize) });
         return;
     }
+    // SAFETY: caller contract.
+    unsafe { memory_fill_checked(inst, mem, dst, val, len) }
+}
+
+/// `memory.fill` through the full checks (page map, traps). Kept out of
+/// line so that the fast path above needs no large frame.
+///
+/// # Safety
+///
+/// Called under an entry (a trap unwinds to it).
+#[cold]
+#[inline(never)]
+unsafe fn memory_fill_checked(inst: &InstanceInner, mem: u32, dst: u64, val: u32, len: u64) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(memory_fill(inst, mem, dst, val, len)) }
 }
@@ -242,6 +255,26 @@ pub unsafe extern "C" fn wasm2o_rt_memory_copy(
         guarded(|| unsafe { std::ptr::copy(s as *const u8, d, len as usize) });
         return;
     }
+    // SAFETY: caller contract.
+    unsafe { memory_copy_checked(inst, dst_mem, src_mem, dst, src, len) }
+}
+
+/// `memory.copy` through the full checks (page map, traps). Kept out of
+/// line so that the fast path above needs no large frame.
+///
+/// # Safety
+///
+/// Called under an entry (a trap unwinds to it).
+#[cold]
+#[inline(never)]
+unsafe fn memory_copy_checked(
+    inst: &InstanceInner,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) {
     // SAFETY: caller contract; the result holds nothing to drop.
     unsafe { check(memory_copy(inst, dst_mem, src_mem, dst, src, len)) }
 }
