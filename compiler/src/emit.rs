@@ -402,10 +402,10 @@ fn compile_one(
         Some(lower_isa) => {
             ctx.optimize(&*target.isa, &mut ControlPlane::default())
                 .map_err(|e| failed(&e))?;
+            ctx.compute_loop_analysis();
             // x86-64 only: aarch64's address modes already take a
             // zero-extended 32-bit index, and its gain is unmeasured.
             if target.info.arch == crate::target::Arch::X86_64 {
-                ctx.compute_loop_analysis();
                 crate::addresses::fold_addresses(
                     &mut ctx.func,
                     &ctx.cfg,
@@ -413,6 +413,7 @@ fn compile_one(
                     &ctx.loop_analysis,
                 );
             }
+            crate::hoist::hoist_compared_constants(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis);
             crate::latch::retarget_exit_tests(&mut ctx.func);
             crate::latch::hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
             crate::zext::widen_loads(&mut ctx.func);

@@ -10,6 +10,7 @@ mod clif;
 pub mod emit;
 pub mod error;
 pub mod header;
+mod hoist;
 mod latch;
 pub mod memctl;
 pub mod module;
