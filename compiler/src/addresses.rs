@@ -304,79 +304,10 @@ fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cranelift_codegen::ir::condcodes::IntCC;
-    use cranelift_codegen::ir::{AbiParam, Block, MemFlagsData, Signature, UserFuncName};
-    use cranelift_codegen::isa::CallConv;
+    use crate::clif::testing::nest;
+    use cranelift_codegen::ir::Block;
     use cranelift_codegen::Context;
-    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-
-    /// `for (r = 0, row = row0; r != 8; r++, row += 64)
-    ///      for (j = j0; j + step != j_end; j += step) load(base + zext(e))`
-    /// where `e` is built from `row` and `j` by `address`; returns the
-    /// function, the load and the inner loop's block.
-    fn nest(
-        row0: i64,
-        j0: i64,
-        j_end: i64,
-        address: impl Fn(&mut FunctionBuilder, Value, Value) -> Value,
-    ) -> (Function, Inst, Block) {
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(types::I64));
-        sig.returns.push(AbiParam::new(types::I32));
-        let mut func = Function::with_name_signature(UserFuncName::testcase("nest"), sig);
-        let mut fctx = FunctionBuilderContext::new();
-        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-        let blocks: Vec<Block> = (0..5).map(|_| b.create_block()).collect();
-        let [entry, outer, inner, latch, exit] = blocks[..] else {
-            unreachable!()
-        };
-        b.append_block_params_for_function_params(entry);
-        for _ in 0..2 {
-            b.append_block_param(outer, types::I32);
-            b.append_block_param(inner, types::I32);
-        }
-        b.switch_to_block(entry);
-        let base = b.block_params(entry)[0];
-        let zero = b.ins().iconst(types::I32, 0);
-        let row0 = b.ins().iconst(types::I32, row0);
-        b.ins().jump(outer, &[zero.into(), row0.into()]);
-        b.switch_to_block(outer);
-        let (r, row) = (b.block_params(outer)[0], b.block_params(outer)[1]);
-        let j0 = b.ins().iconst(types::I32, j0);
-        let acc0 = b.ins().iconst(types::I32, 0);
-        b.ins().jump(inner, &[j0.into(), acc0.into()]);
-        b.switch_to_block(inner);
-        let (j, acc) = (b.block_params(inner)[0], b.block_params(inner)[1]);
-        let e = address(&mut b, row, j);
-        let index = b.ins().uextend(types::I64, e);
-        let addr = b.ins().iadd(base, index);
-        let loaded = b.ins().load(types::I32, MemFlagsData::new(), addr, 0);
-        let acc2 = b.ins().iadd(acc, loaded);
-        let j2 = b.ins().iadd_imm_s(j, 4);
-        let more = b.ins().icmp_imm_s(IntCC::NotEqual, j2, j_end);
-        b.ins()
-            .brif(more, inner, &[j2.into(), acc2.into()], latch, &[]);
-        b.switch_to_block(latch);
-        let r2 = b.ins().iadd_imm_s(r, 1);
-        let row2 = b.ins().iadd_imm_s(row, 64);
-        let more = b.ins().icmp_imm_s(IntCC::NotEqual, r2, 8);
-        b.ins()
-            .brif(more, outer, &[r2.into(), row2.into()], exit, &[]);
-        b.switch_to_block(exit);
-        b.ins().return_(&[acc2]);
-        b.seal_all_blocks();
-        b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
-            default_call_conv: CallConv::SystemV,
-            pointer_width: target_lexicon::PointerWidth::U64,
-            page_size_align_log2: 12,
-        });
-        let load = func
-            .layout
-            .block_insts(inner)
-            .find(|&i| func.dfg.insts[i].opcode() == Opcode::Load)
-            .unwrap();
-        (func, load, inner)
-    }
+    use cranelift_frontend::FunctionBuilder;
 
     /// Runs the pass; returns the load's address operand and offset.
     fn rewrite(func: Function, load: Inst) -> (Function, Value, i32) {
@@ -409,7 +340,7 @@ mod tests {
     #[test]
     fn the_invariant_part_is_added_outside_the_loop_and_constants_join_the_offset() {
         // row + j + 8: row in 256..=704, j in 0..=60.
-        let (func, load, inner) = nest(256, 0, 64, |b, row, j| {
+        let (func, load, inner, _) = nest(256, 0, 64, |b, row, j| {
             let s = b.ins().iadd(row, j);
             b.ins().iadd_imm_s(s, 8)
         });
@@ -428,7 +359,7 @@ mod tests {
     #[test]
     fn negative_true_values_are_sign_extended() {
         // j from -256 to -4, read at j + 2048.
-        let (func, load, _) = nest(0, -256, 0, |b, _, j| b.ins().iadd_imm_s(j, 2048));
+        let (func, load, _, _) = nest(0, -256, 0, |b, _, j| b.ins().iadd_imm_s(j, 2048));
         let (func, addr, offset) = rewrite(func, load);
         assert_eq!(offset, 2048);
         let (_, args, _) = def(&func, addr);
@@ -460,7 +391,7 @@ mod tests {
             }),
         ];
         for (row0, j0, j_end, address) in cases {
-            let (func, load, _) = nest(row0, j0, j_end, address);
+            let (func, load, _, _) = nest(row0, j0, j_end, address);
             let before = address_of(&func, load).unwrap();
             let (func, addr, offset) = rewrite(func, load);
             assert_eq!((addr, offset), before, "{}", func.display());

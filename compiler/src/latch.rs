@@ -398,8 +398,7 @@ mod tests {
     use crate::target::Target;
     use crate::Options;
     use cranelift_codegen::control::ControlPlane;
-    use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
-    use cranelift_codegen::isa::CallConv;
+    use cranelift_codegen::ir::types;
     use cranelift_codegen::Context;
     use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
@@ -407,10 +406,7 @@ mod tests {
     /// return acc + i_before_last_increment * 1000`: clang's shape, with
     /// the old counter used after the loop.
     fn counted_loop(target: &Target) -> Function {
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(types::I32));
-        sig.returns.push(AbiParam::new(types::I32));
-        let mut func = Function::with_name_signature(UserFuncName::testcase("loop"), sig);
+        let mut func = crate::clif::testing::function("loop", types::I32);
         let mut fctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let entry = b.create_block();

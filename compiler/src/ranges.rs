@@ -522,18 +522,10 @@ mod tests {
     //! steps, limits and tests, run step by step in Rust; every value a
     //! parameter takes must lie in the range the analysis claims.
     use super::*;
-    use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName};
-    use cranelift_codegen::isa::CallConv;
+    use crate::clif::testing::{frontend, nest};
+    use cranelift_codegen::ir::InstBuilder;
     use cranelift_codegen::Context;
     use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-
-    fn frontend() -> cranelift_codegen::isa::TargetFrontendConfig {
-        cranelift_codegen::isa::TargetFrontendConfig {
-            default_call_conv: CallConv::SystemV,
-            pointer_width: target_lexicon::PointerWidth::U64,
-            page_size_align_log2: 12,
-        }
-    }
 
     /// Whether the i32 `v` is `x mod 2^32` for some `x` in `r`.
     fn holds(r: Range, v: u32) -> bool {
@@ -578,13 +570,29 @@ mod tests {
         sub: bool,
     }
 
+    impl Shape {
+        /// `q = q0; do { p += kp } while ((q += kq) != limit)` from `p = 0`.
+        fn counting(q0: u32, kq: u32, limit: u32) -> Shape {
+            Shape {
+                q_init: [q0, q0],
+                p_init: [0, 0],
+                kq,
+                kp: 1,
+                limit,
+                cc: IntCC::NotEqual,
+                after: true,
+                swap: false,
+                flip: false,
+                zero_test: false,
+                sub: false,
+            }
+        }
+    }
+
     /// The loop as CLIF: `entry(sel)` picks the initial values, `head(q, p)`
     /// loops, and the exit returns `p`.
     fn build(s: &Shape) -> Function {
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(types::I32));
-        sig.returns.push(AbiParam::new(types::I32));
-        let mut func = Function::with_name_signature(UserFuncName::testcase("loop"), sig);
+        let mut func = crate::clif::testing::function("loop", types::I32);
         let mut fctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let (entry, head, exit) = (b.create_block(), b.create_block(), b.create_block());
@@ -792,19 +800,7 @@ mod tests {
     fn a_counter_that_misses_its_limit_has_no_range() {
         // 0, 3, 6, ... never equals 100: the loop runs until the counter
         // wraps round, so nothing bounds `p`.
-        let s = Shape {
-            q_init: [0, 0],
-            p_init: [0, 0],
-            kq: 3,
-            kp: 1,
-            limit: 100,
-            cc: IntCC::NotEqual,
-            after: true,
-            swap: false,
-            flip: false,
-            zero_test: false,
-            sub: false,
-        };
+        let s = Shape::counting(0, 3, 100);
         assert_eq!(analyse(build(&s)), (None, None));
         // 0, 4, ..., 100: 25 trips.
         let s = Shape { kq: 4, ..s };
@@ -816,17 +812,9 @@ mod tests {
         // q = -16, -12, ..., 12 (leaves when q + 4 == 16): true values, not
         // 0xffff_fff0..
         let s = Shape {
-            q_init: [0xffff_fff0, 0xffff_fff0],
             p_init: [100, 100],
-            kq: 4,
             kp: (-8i32) as u32,
-            limit: 16,
-            cc: IntCC::NotEqual,
-            after: true,
-            swap: false,
-            flip: false,
-            zero_test: false,
-            sub: false,
+            ..Shape::counting(0xffff_fff0, 4, 16)
         };
         assert_eq!(analyse(build(&s)), (Some((-16, 12)), Some((44, 100))));
         // Unsigned `q + 4 <u 16` from -16: the first test fails (0xffff_fff4
@@ -839,55 +827,16 @@ mod tests {
     }
 
     #[test]
-    fn nested_loops_bound_the_inner_start_by_the_outer_counter() {
-        // for (r = 0, row = 256; r != 4; r++, row += 64)
-        //     for (j = row; j != row + 64; j += 4) ...   (as j' != end)
-        // Built by hand: the inner loop runs j from `row`, 16 times.
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.returns.push(AbiParam::new(types::I32));
-        let mut func = Function::with_name_signature(UserFuncName::testcase("nest"), sig);
-        let mut fctx = FunctionBuilderContext::new();
-        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-        let blocks: Vec<Block> = (0..5).map(|_| b.create_block()).collect();
-        let [entry, outer, inner, latch, exit] = blocks[..] else {
-            unreachable!()
-        };
-        for _ in 0..2 {
-            b.append_block_param(outer, types::I32);
-            b.append_block_param(inner, types::I32);
-        }
-        b.switch_to_block(entry);
-        let zero = b.ins().iconst(types::I32, 0);
-        let start = b.ins().iconst(types::I32, 256);
-        b.ins().jump(outer, &[zero.into(), start.into()]);
-        b.switch_to_block(outer);
-        let (r, row) = (b.block_params(outer)[0], b.block_params(outer)[1]);
-        let z = b.ins().iconst(types::I32, 0);
-        b.ins().jump(inner, &[z.into(), row.into()]);
-        b.switch_to_block(inner);
-        let (n, j) = (b.block_params(inner)[0], b.block_params(inner)[1]);
-        let n2 = b.ins().iadd_imm_s(n, 1);
-        let j2 = b.ins().iadd_imm_s(j, 4);
-        let more = b.ins().icmp_imm_s(IntCC::NotEqual, n2, 16);
-        b.ins()
-            .brif(more, inner, &[n2.into(), j2.into()], latch, &[]);
-        b.switch_to_block(latch);
-        let r2 = b.ins().iadd_imm_s(r, 1);
-        let row2 = b.ins().iadd_imm_s(row, 64);
-        let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, r2, 4);
-        b.ins()
-            .brif(more, outer, &[r2.into(), row2.into()], exit, &[]);
-        b.switch_to_block(exit);
-        b.ins().return_(&[j]);
-        b.seal_all_blocks();
-        b.finalize(frontend());
+    fn nested_loops_bound_the_outer_variable_by_the_outer_counter() {
+        // for (r = 0, row = 256; r != 8; r++, row += 64)
+        //     for (j = 0; j + 4 != 64; j += 4) ... row + j ...
+        let (func, _, _, [r, row, j]) = nest(256, 0, 64, |b, row, j| b.ins().iadd(row, j));
         let mut ctx = Context::for_function(func);
         ctx.compute_cfg();
         ctx.compute_domtree();
         let mut ranges = Ranges::new(&ctx.func, &ctx.cfg, &ctx.domtree);
-        assert_eq!(ranges.range(r), Some((0, 3)));
-        assert_eq!(ranges.range(row), Some((256, 448)));
-        // row + 15 * 4 at most.
-        assert_eq!(ranges.range(j), Some((256, 508)));
+        assert_eq!(ranges.range(r), Some((0, 7)));
+        assert_eq!(ranges.range(row), Some((256, 704)));
+        assert_eq!(ranges.range(j), Some((0, 60)));
     }
 }
