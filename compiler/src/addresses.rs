@@ -43,28 +43,34 @@ struct Plan {
 }
 
 /// Splits the i32 `e` into terms with known ranges plus a constant
-/// (`e == Σ terms + constant` modulo 2^32), through additions. False if some part has no
-/// range; `terms` and `constant` are then as they were.
+/// (`e == Σ terms + constant` modulo 2^32), through additions, at most
+/// [`MAX_TERMS`] terms and as many additions deep. False if some part has
+/// no range; `terms` and `constant` are then as they were.
 fn split(
     ranges: &mut Ranges<'_>,
     func: &Function,
     e: Value,
     terms: &mut Vec<(Value, Range)>,
     constant: &mut i64,
+    depth: usize,
 ) -> bool {
     if let Some(c) = crate::ranges::signed_const(func, e) {
         *constant += c;
         return true;
     }
-    if let ValueDef::Result(inst, 0) = func.dfg.value_def(e) {
+    let inst = match func.dfg.value_def(e) {
+        ValueDef::Result(inst, 0) if depth < MAX_TERMS => Some(inst),
+        _ => None,
+    };
+    if let Some(inst) = inst {
         if let InstructionData::Binary {
             opcode: Opcode::Iadd,
             args: [x, y],
         } = func.dfg.insts[inst]
         {
             let (n, c) = (terms.len(), *constant);
-            if split(ranges, func, x, terms, constant)
-                && split(ranges, func, y, terms, constant)
+            if split(ranges, func, x, terms, constant, depth + 1)
+                && split(ranges, func, y, terms, constant, depth + 1)
                 && terms.len() <= MAX_TERMS
             {
                 return true;
@@ -255,7 +261,9 @@ fn plan(
     let (addr, offset) = address_of(func, access)?;
     let (base, e) = heap_sum(func, addr)?;
     let (mut terms, mut constant) = (Vec::new(), 0i64);
-    if !split(ranges, func, e, &mut terms, &mut constant) || (terms.len() == 1 && terms[0].0 == e) {
+    if !split(ranges, func, e, &mut terms, &mut constant, 0)
+        || (terms.len() == 1 && terms[0].0 == e)
+    {
         return None;
     }
     // The sum of the true values must lie in [0, 2^32): then it is zext(e).
