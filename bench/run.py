@@ -551,7 +551,7 @@ def update_readme(text: str) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reps", type=int, default=5, help="repetitions per kernel and contender (default 5)")
+    ap.add_argument("--reps", type=int, default=7, help="repetitions per kernel and contender (default 7)")
     ap.add_argument("--kernels", help="comma-separated kernel names (default: all in bench/kernels)")
     ap.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated, from " + ",".join(CONTENDERS))
     ap.add_argument("--no-extra", action="store_true", help="only the kernels")
