@@ -45,6 +45,49 @@ impl Module<'_> {
     pub fn func_name(&self, index: u32) -> Option<String> {
         self.func_names.get(index as usize).cloned().flatten()
     }
+
+    /// Whether every function reference an instance can hold is to one of
+    /// its own defined functions, which carry the instance's own vmctx: no
+    /// function imports but `memory-control` intrinsics (never referenced:
+    /// not in an element segment, a global's initialiser or an export),
+    /// no imported or exported table, no imported or exported `funcref`
+    /// global, no exported function taking a `funcref`. Then nothing
+    /// outside the instance can put a reference into it, and
+    /// `call_indirect` can pass its own vmctx instead of the callee's (and
+    /// skip handing over the stack limit, which is already there).
+    pub fn funcrefs_are_own(&self) -> bool {
+        let info = &self.info;
+        let mut imported_funcs = 0;
+        for import in &info.imports {
+            match &import.kind {
+                ImportKind::Func(_) if self.intrinsics.contains_key(&imported_funcs) => {
+                    imported_funcs += 1
+                }
+                ImportKind::Func(_) | ImportKind::Table(_) => return false,
+                ImportKind::Global(g) if g.ty == ValType::FuncRef => return false,
+                ImportKind::Global(_) | ImportKind::Memory(_) => {}
+            }
+        }
+        let to_import = |e: &ConstExpr| matches!(e, ConstExpr::RefFunc(f) if *f < imported_funcs);
+        if info.elems.iter().flat_map(|s| &s.items).any(to_import)
+            || info
+                .globals
+                .iter()
+                .filter_map(|g| g.init.as_ref())
+                .any(to_import)
+        {
+            return false;
+        }
+        info.exports.iter().all(|e| match e.kind {
+            ExternKind::Table => false,
+            ExternKind::Global => info.globals[e.index as usize].ty.ty != ValType::FuncRef,
+            ExternKind::Func => {
+                e.index >= imported_funcs
+                    && !info.func_type(e.index).params.contains(&ValType::FuncRef)
+            }
+            ExternKind::Memory => true,
+        })
+    }
 }
 
 /// The Wasm features wasm2o compiles. Everything else is rejected by the
@@ -400,4 +443,66 @@ pub fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, Error> {
         _ => return Err(Error::unsupported(offset, "extended constant expressions")),
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `funcrefs_are_own` of a module given as text (after the
+    /// `memory-control` imports are resolved).
+    fn own(text: &str) -> bool {
+        let wasm = wat::parse_str(text).unwrap();
+        let opts = Options::default();
+        let mut module = parse(&wasm, &opts).unwrap();
+        crate::memctl::apply(&mut module, &opts.memory_control).unwrap();
+        module.funcrefs_are_own()
+    }
+
+    const BODY: &str = r#"
+        (type $t (func (result i32)))
+        (table 2 funcref)
+        (func $f (result i32) (i32.const 1))
+        (elem (i32.const 0) $f)
+        (func (export "call") (param i32) (result i32)
+          (call_indirect (type $t) (local.get 0)))"#;
+
+    #[test]
+    fn a_module_that_only_references_its_own_functions() {
+        assert!(own(&format!("(module {BODY})")));
+        // A memory-control import that no reference names.
+        assert!(own(&format!(
+            r#"(module (import "memory-control" "discard" (func (param i32 i32)))
+                 (memory 1) {BODY})"#
+        )));
+        // Exported functions and funcref results are fine.
+        assert!(own(&format!(
+            r#"(module {BODY} (func (export "get") (result funcref) (ref.func $f)))"#
+        )));
+    }
+
+    #[test]
+    fn any_way_in_for_a_foreign_reference_turns_it_off() {
+        for extra in [
+            r#"(import "m" "g" (func))"#,
+            r#"(import "m" "t" (table 1 funcref))"#,
+            r#"(import "m" "r" (global funcref))"#,
+            r#"(export "table" (table 0))"#,
+            r#"(global (export "r") (mut funcref) (ref.null func))"#,
+            r#"(func (export "take") (param funcref))"#,
+        ] {
+            // Imports must come first.
+            let text = if extra.starts_with("(import") {
+                format!("(module {extra} {BODY})")
+            } else {
+                format!("(module {BODY} {extra})")
+            };
+            assert!(!own(&text), "{text}");
+        }
+        // A memory-control import that a reference names.
+        assert!(!own(&format!(
+            r#"(module (import "memory-control" "discard" (func $d (param i32 i32)))
+                 (memory 1) {BODY} (elem declare func $d))"#
+        )));
+    }
 }

@@ -163,10 +163,19 @@ fn translate_call_indirect(cx: &mut FuncCx<'_, '_, '_, '_>, type_index: u32, tab
         .builder
         .ins()
         .load(PTR, funcref_flags, elem, abi::VMFUNCREF_FN as i32);
+    let slots = make_result_slots(cx, &ty);
+    if cx.env.own_funcrefs {
+        // Every reference is to one of our own functions: its vmctx is
+        // ours, and so is the stack limit in it.
+        let sig = cx.make_sig_ref(type_index);
+        let args = call_args(cx, cx.vmctx, &ty, &slots);
+        let call = cx.builder.ins().call_indirect(sig, callee, &args);
+        push_results(cx, call, &slots);
+        return;
+    }
     let ctx = cx
         .builder
         .ins()
         .load(PTR, funcref_flags, elem, abi::VMFUNCREF_VMCTX as i32);
-    let slots = make_result_slots(cx, &ty);
     call_through(cx, type_index, &ty, callee, ctx, &slots);
 }

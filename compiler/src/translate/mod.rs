@@ -107,6 +107,8 @@ pub struct ModuleEnv<'m, 'a> {
     pub defined_func_ids: Vec<u32>,
     /// cranelift-module `FuncId`s of the runtime builtins, by symbol name.
     pub builtin_ids: HashMap<&'static str, u32>,
+    /// `Module::funcrefs_are_own`: `call_indirect` passes its own vmctx.
+    pub own_funcrefs: bool,
 }
 
 /// Where a function checks the stack limit.
