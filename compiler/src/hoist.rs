@@ -34,6 +34,7 @@ pub(crate) fn hoist_compared_constants(
     // Loops that hold another loop.
     let outer: HashSet<_> = loops.loops().filter_map(|l| loops.loop_parent(l)).collect();
     let mut moves: Vec<(Inst, Block)> = Vec::new();
+    let mut planned: HashSet<Inst> = HashSet::new();
     for block in func.layout.blocks() {
         let Some(lp) = loops.innermost_loop(block) else {
             continue;
@@ -71,7 +72,7 @@ pub(crate) fn hoist_compared_constants(
                 };
                 if x_block
                     .is_some_and(|b| !loops.is_in_loop(b, lp) && domtree.block_dominates(b, before))
-                    && !moves.iter().any(|&(m, _)| m == add)
+                    && planned.insert(add)
                 {
                     moves.push((add, before));
                 }
