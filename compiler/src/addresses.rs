@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 
+use crate::clif::{def_block, signed_const};
 use crate::ranges::{signed_window, unsigned_window, Range, Ranges};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
@@ -54,7 +55,7 @@ fn split(
     constant: &mut i64,
     depth: usize,
 ) -> bool {
-    if let Some(c) = crate::ranges::signed_const(func, e) {
+    if let Some(c) = signed_const(&func.dfg, e) {
         *constant += c;
         return true;
     }
@@ -288,11 +289,7 @@ fn plan(
             return None;
         };
         extended.push((term, ext));
-        let term_block = match func.dfg.value_def(term) {
-            ValueDef::Result(inst, _) => func.layout.inst_block(inst)?,
-            ValueDef::Param(block, _) => block,
-            ValueDef::Union(..) => return None,
-        };
+        let term_block = def_block(func, term)?;
         if access_loop.is_none_or(|lp| loops.is_in_loop(term_block, lp)) {
             varying += 1;
         }

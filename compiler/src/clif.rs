@@ -1,7 +1,9 @@
 //! Small queries on Cranelift IR, shared by translation (`translate/`) and
-//! the late passes (`latch`).
+//! the late passes (`addresses`, `hoist`, `latch`, `ranges`).
 
-use cranelift_codegen::ir::{DataFlowGraph, InstructionData, Opcode, Type, Value, ValueDef};
+use cranelift_codegen::ir::{
+    types, Block, DataFlowGraph, Function, InstructionData, Opcode, Type, Value, ValueDef,
+};
 
 /// The immediate `v` is defined with, if it is an `iconst` (as stored: an
 /// i32 constant may be sign-extended).
@@ -14,6 +16,23 @@ pub(crate) fn iconst_of(dfg: &DataFlowGraph, v: Value) -> Option<i64> {
             } => Some(imm.bits()),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// The value of an i32 constant, read as signed.
+pub(crate) fn signed_const(dfg: &DataFlowGraph, v: Value) -> Option<i64> {
+    if dfg.value_type(v) != types::I32 {
+        return None;
+    }
+    iconst_of(dfg, v).map(|bits| i64::from(bits as u32 as i32))
+}
+
+/// The block that defines `v`.
+pub(crate) fn def_block(func: &Function, v: Value) -> Option<Block> {
+    match func.dfg.value_def(v) {
+        ValueDef::Result(inst, _) => func.layout.inst_block(inst),
+        ValueDef::Param(block, _) => Some(block),
         _ => None,
     }
 }
@@ -65,7 +84,7 @@ pub(crate) mod testing {
         j_end: i64,
         address: impl Fn(&mut FunctionBuilder, Value, Value) -> Value,
     ) -> (Function, Inst, Block, [Value; 3]) {
-        let mut func = crate::clif::testing::function("nest", types::I64);
+        let mut func = function("nest", types::I64);
         let mut fctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let blocks: Vec<Block> = (0..5).map(|_| b.create_block()).collect();
@@ -120,7 +139,6 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cranelift_codegen::ir::types;
 
     #[test]
     fn wrap_to_masks_to_the_width() {

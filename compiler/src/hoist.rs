@@ -17,6 +17,7 @@
 
 use std::collections::HashSet;
 
+use crate::clif::def_block;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::ir::{
@@ -65,12 +66,7 @@ pub(crate) fn hoist_compared_constants(
                 {
                     continue;
                 }
-                let x_block = match func.dfg.value_def(x) {
-                    ValueDef::Result(i, _) => func.layout.inst_block(i),
-                    ValueDef::Param(b, _) => Some(b),
-                    _ => None,
-                };
-                if x_block
+                if def_block(func, x)
                     .is_some_and(|b| !loops.is_in_loop(b, lp) && domtree.block_dominates(b, before))
                     && planned.insert(add)
                 {

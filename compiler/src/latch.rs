@@ -30,7 +30,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::clif::{iconst_of, wrap_to};
+use crate::clif::{def_block, iconst_of, wrap_to};
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::flowgraph::ControlFlowGraph;
@@ -132,15 +132,6 @@ fn is_unused_icmp(func: &Function, users: &HashMap<Value, Vec<Inst>>, inst: Inst
 
 /// Largest number of blocks searched for later uses of a counter.
 const MAX_SEARCH: usize = 256;
-
-/// The block that defines `v`.
-fn def_block(func: &Function, v: Value) -> Option<Block> {
-    match func.dfg.value_def(v) {
-        ValueDef::Result(inst, _) => func.layout.inst_block(inst),
-        ValueDef::Param(block, _) => Some(block),
-        _ => None,
-    }
-}
 
 /// The blocks reachable from `from`'s successors without passing through
 /// `stop` (where the value in question is defined again); `None` when

@@ -32,6 +32,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::clif::signed_const;
+
 use cranelift_codegen::dominator_tree::DominatorTree;
 use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
@@ -81,14 +83,6 @@ pub(crate) fn signed_window(r: Range) -> Option<Range> {
     into_window(r, -TWO_31)
 }
 
-/// An i32 constant, read as signed.
-pub(crate) fn signed_const(func: &Function, v: Value) -> Option<i64> {
-    if func.dfg.value_type(v) != types::I32 {
-        return None;
-    }
-    crate::clif::iconst_of(&func.dfg, v).map(|bits| i64::from(bits as u32 as i32))
-}
-
 /// The step `k` if `a` is `p + k` or `p - k` with `k` constant (0 if `a`
 /// is `p` itself).
 fn step_of(func: &Function, p: Value, a: Value) -> Option<i64> {
@@ -106,9 +100,9 @@ fn step_of(func: &Function, p: Value, a: Value) -> Option<i64> {
         return None;
     };
     match opcode {
-        Opcode::Iadd if x == p => signed_const(func, y),
-        Opcode::Iadd if y == p => signed_const(func, x),
-        Opcode::Isub if x == p => signed_const(func, y).map(|k| -k),
+        Opcode::Iadd if x == p => signed_const(&func.dfg, y),
+        Opcode::Iadd if y == p => signed_const(&func.dfg, x),
+        Opcode::Isub if x == p => signed_const(&func.dfg, y).map(|k| -k),
         _ => None,
     }
 }
@@ -177,7 +171,7 @@ impl<'a> Ranges<'a> {
             ValueDef::Result(inst, 0) => inst,
             _ => return None,
         };
-        if let Some(c) = signed_const(func, v) {
+        if let Some(c) = signed_const(&func.dfg, v) {
             return Some((c, c));
         }
         match func.dfg.insts[inst] {
@@ -185,7 +179,7 @@ impl<'a> Ranges<'a> {
                 opcode,
                 args: [x, y],
             } => {
-                let c = signed_const(func, y);
+                let c = signed_const(&func.dfg, y);
                 match opcode {
                     Opcode::Iadd => {
                         let (a, b) = (self.range_at(x, depth)?, self.range_at(y, depth)?);
@@ -196,7 +190,7 @@ impl<'a> Ranges<'a> {
                         checked(a.0 - b.1, a.1 - b.0)
                     }
                     Opcode::Imul => {
-                        let (r, k) = match (c, signed_const(func, x)) {
+                        let (r, k) = match (c, signed_const(&func.dfg, x)) {
                             (Some(k), _) => (self.range_at(x, depth)?, k),
                             (None, Some(k)) => (self.range_at(y, depth)?, k),
                             (None, None) => return None,
@@ -219,7 +213,7 @@ impl<'a> Ranges<'a> {
                     }
                     // `x & m` is at most `m` as unsigned numbers.
                     Opcode::Band => {
-                        let m = c.or_else(|| signed_const(func, x))?;
+                        let m = c.or_else(|| signed_const(&func.dfg, x))?;
                         Some((0, m & (TWO_32 - 1)))
                     }
                     Opcode::Urem => {
