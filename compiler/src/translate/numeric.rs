@@ -23,10 +23,12 @@
 
 use super::FuncCx;
 use crate::Error;
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Opcode, Type, Value};
+use cranelift_codegen::ir::{
+    InstBuilder, InstructionData, MemFlagsData, Opcode, Type, Value, ValueDef,
+};
 use wasmparser::Operator;
 
 pub(super) fn translate_numeric(
@@ -181,8 +183,42 @@ fn icmp(cx: &mut FuncCx<'_, '_, '_, '_>, cc: IntCC) -> Value {
 
 fn eqz(cx: &mut FuncCx<'_, '_, '_, '_>) -> Value {
     let a = cx.pop1();
+    // `eqz` of a float comparison is the complementary comparison (`lt`
+    // becomes "unordered or `ge`"), which a branch tests directly. Cranelift
+    // simplifies this for `icmp` but not for `fcmp`, where it would
+    // otherwise materialise the flag, widen it and test it again.
+    if let Some((cc, x, y)) = float_compare_of(cx, a) {
+        let c = cx.builder.ins().fcmp(cc.complement(), x, y);
+        return bool_to_i32(cx, c);
+    }
     let c = cx.builder.ins().icmp_imm_u(IntCC::Equal, a, 0);
     bool_to_i32(cx, c)
+}
+
+/// `(cc, x, y)` when `v` is `uextend(fcmp cc x y)`, as `fcmp` below makes.
+fn float_compare_of(cx: &FuncCx<'_, '_, '_, '_>, v: Value) -> Option<(FloatCC, Value, Value)> {
+    let dfg = &cx.builder.func.dfg;
+    let ValueDef::Result(ext, 0) = dfg.value_def(v) else {
+        return None;
+    };
+    let InstructionData::Unary {
+        opcode: Opcode::Uextend,
+        arg,
+    } = dfg.insts[ext]
+    else {
+        return None;
+    };
+    let ValueDef::Result(cmp, 0) = dfg.value_def(arg) else {
+        return None;
+    };
+    match dfg.insts[cmp] {
+        InstructionData::FloatCompare {
+            opcode: Opcode::Fcmp,
+            cond,
+            args: [x, y],
+        } => Some((cond, x, y)),
+        _ => None,
+    }
 }
 
 fn fcmp(cx: &mut FuncCx<'_, '_, '_, '_>, cc: FloatCC) -> Value {
