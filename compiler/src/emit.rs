@@ -89,6 +89,7 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         cas_writes_on_failure: target.info.cas_writes_on_failure,
         defined_func_ids: defined_func_ids.iter().map(|id| id.as_u32()).collect(),
         builtin_ids,
+        ctz_by_popcnt: target.info.arch == crate::target::Arch::X86_64,
         own_funcrefs: module.funcrefs_are_own(),
     };
     let mut wrapped: Vec<u32> = module
