@@ -418,6 +418,7 @@ fn compile_one(
             crate::hoist::hoist_compared_constants(&mut ctx.func, &ctx.domtree, &ctx.loop_analysis);
             crate::latch::retarget_exit_tests(&mut ctx.func);
             crate::latch::hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
+            crate::zext::drop_redundant_masks(&mut ctx.func);
             crate::zext::widen_loads(&mut ctx.func);
             lower_isa
         }

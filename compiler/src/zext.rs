@@ -12,9 +12,13 @@
 //! becomes `w = uload32.i64` (the same access: same address, offset and
 //! flags, so the same trap) followed by `v = ireduce.i32 w`, which costs no
 //! instruction; each `uextend.i64 v` becomes `w` itself.
+//!
+//! Also here, [`drop_redundant_masks`]: `x & c` where `x` is zero-extended
+//! from fewer bits than `c` keeps (`load8_u(p) & 0xff`, which clang writes
+//! for `unsigned char` values) is `x`.
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::ir::{types, Function, InstBuilder, InstructionData, Opcode};
+use cranelift_codegen::ir::{types, Function, InstBuilder, InstructionData, Opcode, ValueDef};
 
 /// Rewrites zero-extended 32-bit loads as described in the module comment.
 pub(crate) fn widen_loads(func: &mut Function) {
@@ -34,7 +38,7 @@ pub(crate) fn widen_loads(func: &mut Function) {
             {
                 continue;
             }
-            let cranelift_codegen::ir::ValueDef::Result(load, 0) = func.dfg.value_def(arg) else {
+            let ValueDef::Result(load, 0) = func.dfg.value_def(arg) else {
                 continue;
             };
             if matches!(
@@ -67,5 +71,70 @@ pub(crate) fn widen_loads(func: &mut Function) {
         func.layout.remove_inst(extend);
         func.dfg.clear_results(extend);
         func.dfg.change_to_alias(result, wide);
+    }
+}
+
+/// How many low bits of `v` can be non-zero, when its definition says so:
+/// a narrow unsigned load or a zero extension.
+fn zero_extended_from(func: &Function, v: cranelift_codegen::ir::Value) -> Option<u32> {
+    let ValueDef::Result(inst, 0) = func.dfg.value_def(v) else {
+        return None;
+    };
+    match func.dfg.insts[inst] {
+        InstructionData::Load { opcode, .. } => match opcode {
+            Opcode::Uload8 => Some(8),
+            Opcode::Uload16 => Some(16),
+            Opcode::Uload32 => Some(32),
+            _ => None,
+        },
+        InstructionData::Unary {
+            opcode: Opcode::Uextend,
+            arg,
+        } => Some(func.dfg.value_type(arg).bits()),
+        _ => None,
+    }
+}
+
+/// Removes each `band x, c` (or `band c, x`) whose constant `c` keeps every
+/// bit `x` can have (see `zero_extended_from`): its result is `x`.
+pub(crate) fn drop_redundant_masks(func: &mut Function) {
+    let mut redundant = Vec::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            let InstructionData::Binary {
+                opcode: Opcode::Band,
+                args: [a, b],
+            } = func.dfg.insts[inst]
+            else {
+                continue;
+            };
+            let ty = func.dfg.value_type(a);
+            if !ty.is_int() || ty.bits() > 64 {
+                continue;
+            }
+            for (x, c) in [(a, b), (b, a)] {
+                let (Some(bits), Some(mask)) = (
+                    zero_extended_from(func, x),
+                    crate::clif::iconst_of(&func.dfg, c),
+                ) else {
+                    continue;
+                };
+                let kept = if bits >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                };
+                if bits <= ty.bits() && (mask as u64) & kept == kept {
+                    redundant.push((inst, x));
+                    break;
+                }
+            }
+        }
+    }
+    for (inst, x) in redundant {
+        let result = func.dfg.first_result(inst);
+        func.layout.remove_inst(inst);
+        func.dfg.clear_results(inst);
+        func.dfg.change_to_alias(result, x);
     }
 }
