@@ -83,6 +83,11 @@ pub struct CompileArgs {
     /// Target triple (default: the host).
     #[arg(long, value_name = "TRIPLE")]
     pub target: Option<String>,
+    /// Instruction-set level: x86-64-v2 (default) or x86-64-v3 for x86-64
+    /// targets, armv8-a (default) or armv8.1-a for aarch64. The runtime
+    /// refuses a module on a CPU without the level's features.
+    #[arg(long, value_name = "LEVEL")]
+    pub cpu: Option<String>,
     /// Optimisation level: -O0, -O1 or -O2.
     #[arg(short = 'O', value_enum, default_value = "2", value_name = "LEVEL")]
     pub opt: OptArg,
@@ -110,6 +115,11 @@ pub struct WastArgs {
     /// (see docs/cross.md for the tools and the WASM2O_CROSS_* variables).
     #[arg(long, value_name = "TRIPLE")]
     pub target: Option<String>,
+    /// Instruction-set level: x86-64-v2 (default) or x86-64-v3 for x86-64
+    /// targets, armv8-a (default) or armv8.1-a for aarch64. The runtime
+    /// refuses a module on a CPU without the level's features.
+    #[arg(long, value_name = "LEVEL")]
+    pub cpu: Option<String>,
     /// Scripts run at once (default: all CPUs).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,

@@ -434,3 +434,101 @@ fn help_documents_run_behaviour() {
         r.stdout
     );
 }
+
+/// `i64.clz` as x86-64 LZCNT: `F3 REX.W 0F BD`.
+fn has_lzcnt(object: &[u8]) -> bool {
+    object
+        .windows(4)
+        .any(|w| w[0] == 0xf3 && (0x48..=0x4f).contains(&w[1]) && w[2] == 0x0f && w[3] == 0xbd)
+}
+
+#[test]
+fn cpu_levels_choose_instructions_and_the_runtime_checks_them() {
+    let dir = scratch("cpu-levels");
+    let wat = write(
+        &dir,
+        "bits.wat",
+        r#"(module (func (export "clz") (param i64) (result i64) (i64.clz (local.get 0))))"#,
+    );
+    let base = dir.join("base.o");
+    let v3 = dir.join("v3.o");
+    assert_eq!(wasm2o(&[&"compile", &wat, &"-o", &base]).code, Some(0));
+    let r = wasm2o(&[&"compile", &wat, &"-o", &v3, &"--cpu", &"x86-64-v3"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let (base, v3) = (std::fs::read(base).unwrap(), std::fs::read(v3).unwrap());
+    if cfg!(target_arch = "x86_64") {
+        assert!(!has_lzcnt(&base), "the baseline has no LZCNT");
+        assert!(has_lzcnt(&v3), "x86-64-v3 has LZCNT");
+    }
+
+    // A script at the level: it runs where the CPU has the features, and
+    // every module is refused, naming them, where it does not.
+    let script = write(
+        &dir,
+        "bits.wast",
+        r#"(module
+             (func (export "clz") (param i64) (result i64) (i64.clz (local.get 0)))
+             (func (export "ctz") (param i64) (result i64) (i64.ctz (local.get 0)))
+             (func (export "andn") (param i32 i32) (result i32)
+               (i32.and (i32.xor (local.get 0) (i32.const -1)) (local.get 1))))
+           (assert_return (invoke "clz" (i64.const 0)) (i64.const 64))
+           (assert_return (invoke "clz" (i64.const 1)) (i64.const 63))
+           (assert_return (invoke "ctz" (i64.const 0)) (i64.const 64))
+           (assert_return (invoke "ctz" (i64.const 0x100)) (i64.const 8))
+           (assert_return (invoke "andn" (i32.const 0xf0) (i32.const 0xff)) (i32.const 0x0f))"#,
+    );
+    let r = wasm2o(&[&"wast", &"--cpu", &"x86-64-v3", &script]);
+    if !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    use wasm2o_runtime::abi;
+    let level = abi::CPU_AVX2 | abi::CPU_BMI1 | abi::CPU_BMI2 | abi::CPU_LZCNT | abi::CPU_FMA;
+    if abi::host_cpu_features() & level == level {
+        assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("6 passed, 0 failed"), "{}", r.stdout);
+        // Our code generation scripts at this level too.
+        let codegen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testsuite/codegen");
+        let mut scripts: Vec<PathBuf> = std::fs::read_dir(&codegen)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+            .collect();
+        scripts.sort();
+        assert!(scripts.len() >= 10, "{scripts:?}");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"wast", &"--cpu", &"x86-64-v3"];
+        args.extend(scripts.iter().map(|p| p as &dyn AsRef<std::ffi::OsStr>));
+        let r = wasm2o(&args);
+        let last = r.stdout.lines().last().unwrap_or_default().to_string();
+        assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+        assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    } else {
+        assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("CPU features this CPU lacks"),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn unknown_cpu_levels_are_one_error_listing_the_levels() {
+    let dir = scratch("cpu-unknown");
+    let wat = write(&dir, "m.wat", "(module)");
+    let out = dir.join("m.o");
+    let r = wasm2o(&[&"compile", &wat, &"-o", &out, &"--cpu", &"pentium"]);
+    assert_user_error(&r, "x86-64-v2, x86-64-v3");
+    let r = wasm2o(&[
+        &"compile",
+        &wat,
+        &"-o",
+        &out,
+        &"--target",
+        &"aarch64-unknown-linux-gnu",
+        &"--cpu",
+        &"x86-64-v3",
+    ]);
+    assert_user_error(&r, "armv8-a, armv8.1-a");
+    let r = wasm2o(&[&"wast", &"--cpu", &"pentium", &wat]);
+    assert_user_error(&r, "x86-64-v2, x86-64-v3");
+}

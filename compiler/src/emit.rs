@@ -89,7 +89,8 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         cas_writes_on_failure: target.info.cas_writes_on_failure,
         defined_func_ids: defined_func_ids.iter().map(|id| id.as_u32()).collect(),
         builtin_ids,
-        ctz_by_popcnt: target.info.arch == crate::target::Arch::X86_64,
+        ctz_by_popcnt: target.info.arch == crate::target::Arch::X86_64
+            && target.cpu.features & abi::CPU_BMI1 == 0,
         own_funcrefs: module.funcrefs_are_own(),
     };
     let mut wrapped: Vec<u32> = module
@@ -242,6 +243,7 @@ pub fn emit(module: &Module<'_>, target: &Target, opts: &Options) -> Result<Vec<
         put(abi::RAW_MODULE_TRAPS + 8, raw_traps.len() as u64);
         put(abi::RAW_MODULE_WRAPPERS + 8, wrapped.len() as u64);
         put(abi::RAW_MODULE_DATA + 8, module.data.len() as u64);
+        put(abi::RAW_MODULE_CPU_FEATURES, target.cpu.features);
         bytes[0..4].copy_from_slice(&abi::MODULE_MAGIC.to_le_bytes());
         bytes[4..8].copy_from_slice(&abi::ABI_VERSION.to_le_bytes());
         let mut d = DataDescription::new();

@@ -52,6 +52,9 @@ pub struct Options {
     /// Target triple; `None` means the host.
     pub target: Option<String>,
     pub opt_level: OptLevel,
+    /// `--cpu`: the instruction-set level (`target::cpu_levels`); `None`
+    /// is the architecture's baseline.
+    pub cpu: Option<String>,
     pub bounds_checks: BoundsChecks,
     /// Threads used to compile functions (0 = number of CPUs). Output does
     /// not depend on it.
@@ -71,6 +74,7 @@ impl Default for Options {
             prefix: "module".to_string(),
             target: None,
             opt_level: OptLevel::default(),
+            cpu: None,
             bounds_checks: BoundsChecks::default(),
             jobs: 0,
             memory_control: Vec::new(),

@@ -4,7 +4,7 @@
 //! Nothing else in the compiler looks at the triple; tests read these
 //! facts (`TargetInfo`) to check the objects they get.
 
-use crate::{Error, OptLevel, Options};
+use crate::{abi, Error, OptLevel, Options};
 use cranelift_codegen::isa::{self, CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use std::str::FromStr;
@@ -169,8 +169,103 @@ pub fn host() -> Option<&'static TargetInfo> {
     info(name)
 }
 
+/// An instruction-set level `--cpu` accepts: the Cranelift ISA flags it
+/// enables and the runtime's feature bits (`abi::CPU_FEATURES`) recorded in
+/// the object, so that the runtime refuses the module on a CPU without
+/// them (an `lzcnt` on a CPU without LZCNT runs as `bsr` and gives wrong
+/// results, an AVX instruction faults).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CpuLevel {
+    pub name: &'static str,
+    pub flags: &'static [&'static str],
+    pub features: u64,
+}
+
+const X86_64_V2_FLAGS: &[&str] = &[
+    "has_sse3",
+    "has_ssse3",
+    "has_sse41",
+    "has_sse42",
+    "has_popcnt",
+];
+const X86_64_V2: u64 =
+    abi::CPU_SSE3 | abi::CPU_SSSE3 | abi::CPU_SSE41 | abi::CPU_SSE42 | abi::CPU_POPCNT;
+
+/// The levels of each architecture, its default (the baseline) first.
+/// Named levels, not the features of the compiling machine, so that the
+/// output depends only on the input and the flags.
+pub fn cpu_levels(arch: Arch) -> &'static [CpuLevel] {
+    match arch {
+        Arch::X86_64 => &[
+            // Every x86-64 CPU since about 2009 (Nehalem, Bulldozer).
+            CpuLevel {
+                name: "x86-64-v2",
+                flags: X86_64_V2_FLAGS,
+                features: X86_64_V2,
+            },
+            // Haswell (2013) and Zen and later: VEX encodings, BMI, LZCNT,
+            // FMA (Wasm has no fused multiply-add; Cranelift uses the rest).
+            CpuLevel {
+                name: "x86-64-v3",
+                flags: &[
+                    "has_sse3",
+                    "has_ssse3",
+                    "has_sse41",
+                    "has_sse42",
+                    "has_popcnt",
+                    "has_avx",
+                    "has_avx2",
+                    "has_bmi1",
+                    "has_bmi2",
+                    "has_lzcnt",
+                    "has_fma",
+                ],
+                features: X86_64_V2
+                    | abi::CPU_AVX
+                    | abi::CPU_AVX2
+                    | abi::CPU_BMI1
+                    | abi::CPU_BMI2
+                    | abi::CPU_LZCNT
+                    | abi::CPU_FMA,
+            },
+        ],
+        Arch::Aarch64 => &[
+            // Every aarch64 Linux machine, and qemu.
+            CpuLevel {
+                name: "armv8-a",
+                flags: &[],
+                features: 0,
+            },
+            // Large System Extensions: single-instruction atomics.
+            CpuLevel {
+                name: "armv8.1-a",
+                flags: &["has_lse"],
+                features: abi::CPU_LSE,
+            },
+        ],
+    }
+}
+
+/// The level `--cpu want` names for `info`'s architecture (its baseline
+/// for `None`), or an error listing the levels.
+pub fn cpu_level(info: &TargetInfo, want: Option<&str>) -> Result<&'static CpuLevel, Error> {
+    let levels = cpu_levels(info.arch);
+    match want {
+        None => Ok(&levels[0]),
+        Some(want) => levels.iter().find(|l| l.name == want).ok_or_else(|| {
+            Error::msg(format!(
+                "unknown --cpu {want:?} for {}; one of: {}",
+                info.name,
+                levels.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
+            ))
+        }),
+    }
+}
+
 pub struct Target {
     pub info: &'static TargetInfo,
+    /// `--cpu`, or the architecture's baseline.
+    pub cpu: &'static CpuLevel,
     pub triple: Triple,
     /// The ISA functions are optimised with (and lowered with, when
     /// optimisation is off).
@@ -198,22 +293,24 @@ impl Target {
                 ))
             })?,
         };
+        let cpu = cpu_level(info, opts.cpu.as_deref())?;
         let name = info.name;
         let triple = Triple::from_str(info.cranelift_triple)
             .map_err(|e| Error::msg(format!("bad target {name:?}: {e}")))?;
         let optimize = !matches!(opts.opt_level, OptLevel::None);
-        let isa = build_isa(info, &triple, if optimize { "speed" } else { "none" })?;
+        let isa = build_isa(info, cpu, &triple, if optimize { "speed" } else { "none" })?;
         // With optimisation on, functions go through Cranelift's optimiser
         // with `isa`, then through our late rewrites (`crate::latch`), then
         // are lowered with the same flags but `opt_level=none`, so the
         // e-graph does not run a second time and undo them.
         let lower_isa = if optimize {
-            Some(build_isa(info, &triple, "none")?)
+            Some(build_isa(info, cpu, &triple, "none")?)
         } else {
             None
         };
         Ok(Target {
             info,
+            cpu,
             triple,
             isa,
             lower_isa,
@@ -232,7 +329,12 @@ impl Target {
 }
 
 /// Cranelift's ISA for a target, with our fixed flags and `opt_level`.
-fn build_isa(info: &TargetInfo, triple: &Triple, opt_level: &str) -> Result<OwnedTargetIsa, Error> {
+fn build_isa(
+    info: &TargetInfo,
+    cpu: &CpuLevel,
+    triple: &Triple,
+    opt_level: &str,
+) -> Result<OwnedTargetIsa, Error> {
     let name = info.name;
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
@@ -256,24 +358,11 @@ fn build_isa(info: &TargetInfo, triple: &Triple, opt_level: &str) -> Result<Owne
     set(&mut flags, "unwind_info", "false");
     let mut builder =
         isa::lookup(triple.clone()).map_err(|e| Error::msg(format!("target {name}: {e}")))?;
-    // ISA extensions are fixed per target, never probed from the machine
-    // that compiles, so output does not depend on where it was built.
-    match info.arch {
-        // x86-64-v2 baseline.
-        Arch::X86_64 => {
-            for f in [
-                "has_sse3",
-                "has_ssse3",
-                "has_sse41",
-                "has_sse42",
-                "has_popcnt",
-            ] {
-                builder.enable(f).expect("x86 flag exists");
-            }
-        }
-        // Armv8.0-A baseline (Cranelift's default flags): runs on every
-        // aarch64 Linux machine and under qemu.
-        Arch::Aarch64 => {}
+    // ISA extensions come from the CPU level, never probed from the
+    // machine that compiles, so output does not depend on where it was
+    // built.
+    for f in cpu.flags {
+        builder.enable(f).expect("ISA flag exists");
     }
     let isa = builder
         .finish(settings::Flags::new(flags))

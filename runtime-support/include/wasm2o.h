@@ -70,7 +70,8 @@ typedef enum {
     WASM2O_ERR_LINK = 1,     /* unknown import or incompatible import type */
     WASM2O_ERR_TRAP = 2,     /* a segment initialiser or the start function trapped */
     WASM2O_ERR_RESOURCE = 3, /* out of memory or address space */
-    WASM2O_ERR_INVALID = 4   /* null argument, or not a (compatible) wasm2o module */
+    WASM2O_ERR_INVALID = 4   /* null argument, not a (compatible) wasm2o module, or one
+                                compiled (--cpu) for CPU features this CPU lacks */
 } wasm2o_status;
 
 typedef enum {

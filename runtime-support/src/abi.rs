@@ -253,7 +253,7 @@ impl TrapCode {
 /// `"W2OM"` little-endian.
 pub const MODULE_MAGIC: u32 = u32::from_le_bytes(*b"W2OM");
 /// Bumped whenever anything in this file or in `desc` changes meaning.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The descriptor `PREFIX_module()` returns. All pointers are relocated by
 /// the linker; the metadata blob is decoded by `desc::ModuleInfo::decode`.
@@ -279,6 +279,9 @@ pub struct RawModule {
     /// offset (`desc::DataSegment::data_offset`).
     pub data: *const u8,
     pub data_len: u64,
+    /// The CPU features the code uses ([`CPU_FEATURES`] bits); the runtime
+    /// refuses the module on a CPU that lacks one.
+    pub cpu_features: u64,
 }
 
 /// Offsets of [`RawModule`] fields, used by the emitter for relocations.
@@ -287,7 +290,86 @@ pub const RAW_MODULE_FUNCS: u32 = 24;
 pub const RAW_MODULE_TRAPS: u32 = 40;
 pub const RAW_MODULE_WRAPPERS: u32 = 56;
 pub const RAW_MODULE_DATA: u32 = 72;
-pub const RAW_MODULE_SIZE: u32 = 88;
+pub const RAW_MODULE_CPU_FEATURES: u32 = 88;
+pub const RAW_MODULE_SIZE: u32 = 96;
+
+/// CPU features generated code may use, as bits of
+/// `RawModule::cpu_features`, with their names. x86-64 in the low half,
+/// aarch64 in the high half.
+pub const CPU_FEATURES: &[(u64, &str)] = &[
+    (CPU_SSE3, "sse3"),
+    (CPU_SSSE3, "ssse3"),
+    (CPU_SSE41, "sse4.1"),
+    (CPU_SSE42, "sse4.2"),
+    (CPU_POPCNT, "popcnt"),
+    (CPU_AVX, "avx"),
+    (CPU_AVX2, "avx2"),
+    (CPU_BMI1, "bmi1"),
+    (CPU_BMI2, "bmi2"),
+    (CPU_LZCNT, "lzcnt"),
+    (CPU_FMA, "fma"),
+    (CPU_LSE, "lse"),
+];
+pub const CPU_SSE3: u64 = 1 << 0;
+pub const CPU_SSSE3: u64 = 1 << 1;
+pub const CPU_SSE41: u64 = 1 << 2;
+pub const CPU_SSE42: u64 = 1 << 3;
+pub const CPU_POPCNT: u64 = 1 << 4;
+pub const CPU_AVX: u64 = 1 << 5;
+pub const CPU_AVX2: u64 = 1 << 6;
+pub const CPU_BMI1: u64 = 1 << 7;
+pub const CPU_BMI2: u64 = 1 << 8;
+pub const CPU_LZCNT: u64 = 1 << 9;
+pub const CPU_FMA: u64 = 1 << 10;
+pub const CPU_LSE: u64 = 1 << 32;
+
+/// The [`CPU_FEATURES`] this CPU has.
+pub fn host_cpu_features() -> u64 {
+    let mut have = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        for (bit, on) in [
+            (CPU_SSE3, has!("sse3")),
+            (CPU_SSSE3, has!("ssse3")),
+            (CPU_SSE41, has!("sse4.1")),
+            (CPU_SSE42, has!("sse4.2")),
+            (CPU_POPCNT, has!("popcnt")),
+            (CPU_AVX, has!("avx")),
+            (CPU_AVX2, has!("avx2")),
+            (CPU_BMI1, has!("bmi1")),
+            (CPU_BMI2, has!("bmi2")),
+            (CPU_LZCNT, has!("lzcnt")),
+            (CPU_FMA, has!("fma")),
+        ] {
+            if on {
+                have |= bit;
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("lse") {
+            have |= CPU_LSE;
+        }
+    }
+    have
+}
+
+/// The names of the features in `required` that `have` lacks.
+pub fn missing_cpu_features(required: u64, have: u64) -> Vec<&'static str> {
+    let missing = required & !have;
+    let mut names: Vec<&str> = CPU_FEATURES
+        .iter()
+        .filter(|(bit, _)| missing & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    let known = CPU_FEATURES.iter().fold(0, |acc, (bit, _)| acc | bit);
+    if missing & !known != 0 {
+        names.push("(unknown to this runtime)");
+    }
+    names
+}
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -403,6 +485,29 @@ mod tests {
     }
 
     #[test]
+    fn missing_cpu_features_are_named() {
+        let v3 = CPU_AVX | CPU_AVX2 | CPU_BMI1 | CPU_BMI2 | CPU_LZCNT | CPU_FMA;
+        assert!(missing_cpu_features(v3, v3 | CPU_POPCNT).is_empty());
+        assert_eq!(
+            missing_cpu_features(v3 | CPU_POPCNT, CPU_POPCNT | CPU_AVX | CPU_FMA),
+            ["avx2", "bmi1", "bmi2", "lzcnt"]
+        );
+        assert_eq!(missing_cpu_features(CPU_LSE, 0), ["lse"]);
+        assert_eq!(
+            missing_cpu_features(1 << 40, u64::MAX >> 30),
+            ["(unknown to this runtime)"]
+        );
+        // The bits are distinct and every one has a name.
+        let all = CPU_FEATURES.iter().fold(0u64, |acc, (bit, _)| {
+            assert_eq!(acc & bit, 0);
+            acc | bit
+        });
+        assert_eq!(all.count_ones() as usize, CPU_FEATURES.len());
+        // What this machine has is among the known features.
+        assert_eq!(host_cpu_features() & !all, 0);
+    }
+
+    #[test]
     fn raw_module_offsets_match() {
         assert_eq!(std::mem::size_of::<RawModule>() as u32, RAW_MODULE_SIZE);
         assert_eq!(
@@ -424,6 +529,10 @@ mod tests {
         assert_eq!(
             std::mem::offset_of!(RawModule, data) as u32,
             RAW_MODULE_DATA
+        );
+        assert_eq!(
+            std::mem::offset_of!(RawModule, cpu_features) as u32,
+            RAW_MODULE_CPU_FEATURES
         );
         assert_eq!(std::mem::size_of::<RawFunc>() as u32, RAW_FUNC_SIZE);
         assert_eq!(std::mem::size_of::<RawTrap>() as u32, RAW_TRAP_SIZE);

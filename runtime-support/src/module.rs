@@ -70,6 +70,13 @@ impl Module {
                 abi::ABI_VERSION
             ));
         }
+        let missing = abi::missing_cpu_features(r.cpu_features, abi::host_cpu_features());
+        if !missing.is_empty() {
+            return Err(format!(
+                "module compiled for CPU features this CPU lacks: {} (recompile with a lower --cpu)",
+                missing.join(", ")
+            ));
+        }
         // SAFETY: the descriptor's arrays live as long as it (caller contract).
         let (meta, funcs, traps, wrappers, data) = unsafe {
             (
@@ -215,6 +222,7 @@ pub(crate) fn raw_with_code_for_tests(
         num_wrappers: wrappers.len() as u64,
         data: data.as_ptr(),
         data_len: data.len() as u64,
+        cpu_features: 0,
     }
 }
 
@@ -262,6 +270,14 @@ mod tests {
         assert!(unsafe { Module::from_raw(bad) }
             .unwrap_err()
             .contains("ABI version"));
+        // A feature no CPU has (a bit unknown to this runtime) is refused
+        // with the names of what is missing.
+        let mut future = raw(meta, b"abcd");
+        future.cpu_features = 1 << 62;
+        let future = Box::leak(Box::new(future));
+        // SAFETY: as above.
+        let e = unsafe { Module::from_raw(future) }.unwrap_err();
+        assert!(e.contains("CPU features") && e.contains("unknown"), "{e}");
         let _ = (
             RawFunc {
                 ptr: std::ptr::null(),

@@ -17,6 +17,7 @@ pub fn main(a: CompileArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| super::default_prefix(&a.input)),
         target: a.target.clone(),
+        cpu: a.cpu.clone(),
         opt_level: match a.opt {
             OptArg::O0 => OptLevel::None,
             OptArg::O1 => OptLevel::Speed,

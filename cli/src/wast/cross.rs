@@ -32,7 +32,7 @@ use crate::error::err;
 use crate::loader::{Linker, WorkDir};
 use crate::Result;
 
-use super::prepare::{link_for_target, plan, sanitize, work_dir_name, Plan};
+use super::prepare::{link_for_target, plan, sanitize, work_dir_name, Codegen, Plan};
 use super::schedule::{child_args, fatal, run_child, run_scripts};
 
 /// A target whose scripts run under an emulator on this machine.
@@ -110,7 +110,11 @@ pub fn run(a: &WastArgs, t: &'static Emulated, jobs: usize) -> Result<(usize, us
             Ok(d) => d,
             Err(e) => return fatal(file, e.to_string(), a.show),
         };
-        if let Err(e) = link_for_target(plan_script(file, t.triple), &dir.path, &linker) {
+        let codegen = Codegen {
+            target: Some(t.triple),
+            cpu: a.cpu.as_deref(),
+        };
+        if let Err(e) = link_for_target(plan_script(file, codegen), &dir.path, &linker) {
             return fatal(file, e.to_string(), a.show);
         }
         let mut cmd = Command::new(&runner[0]);
@@ -129,7 +133,7 @@ pub fn run(a: &WastArgs, t: &'static Emulated, jobs: usize) -> Result<(usize, us
 /// Compiles a script's modules for `triple`. A script that cannot be read
 /// or parsed gets an empty plan: the emulated run reports why, exactly as
 /// a native run would.
-fn plan_script(file: &Path, triple: &str) -> Plan {
+fn plan_script(file: &Path, codegen: Codegen<'_>) -> Plan {
     let Ok(text) = std::fs::read_to_string(file) else {
         return Plan::default();
     };
@@ -138,7 +142,7 @@ fn plan_script(file: &Path, triple: &str) -> Plan {
     ParseBuffer::new_with_lexer(lexer)
         .and_then(|buf| {
             wast::parser::parse::<Wast>(&buf)
-                .map(|mut w| plan(&mut w.directives, &text, file, Some(triple)))
+                .map(|mut w| plan(&mut w.directives, &text, file, codegen))
         })
         .unwrap_or_default()
 }

@@ -31,6 +31,17 @@ pub fn main(a: WastArgs) -> Result<ExitCode> {
     if let Some(dir) = &a.keep {
         std::fs::create_dir_all(dir).map_err(|e| err!("{}: {e}", dir.display()))?;
     }
+    if let Some(cpu) = a.cpu.as_deref() {
+        // A bad level is one error, not a failure of every module.
+        use wasm2o_compiler::target;
+        let info = match a.target.as_deref() {
+            Some(name) => target::info(name),
+            None => target::host(),
+        };
+        if let Some(info) = info {
+            target::cpu_level(info, Some(cpu)).map_err(|e| err!("{e}"))?;
+        }
+    }
     let jobs = a.jobs.filter(|n| *n > 0).unwrap_or_else(crate::cmd::cpus);
     let (passed, failed) = if a.precompiled.is_some() {
         // The emulated half of a cross-target run: the code is ours to run.

@@ -50,8 +50,15 @@ impl Prepared {
     }
 }
 
-pub struct Settings<'a> {
+/// How modules are compiled: `--target` and `--cpu`.
+#[derive(Clone, Copy, Default)]
+pub struct Codegen<'a> {
     pub target: Option<&'a str>,
+    pub cpu: Option<&'a str>,
+}
+
+pub struct Settings<'a> {
+    pub codegen: Codegen<'a>,
     pub keep: Option<&'a Path>,
     /// Run modules another process compiled and linked: the directory with
     /// its manifest (`--precompiled`, set by cross-target runs).
@@ -86,7 +93,7 @@ pub fn prepare(
             p
         });
     }
-    let plan = plan(directives, text, file, settings.target);
+    let plan = plan(directives, text, file, settings.codegen);
     let mut prepared = Prepared {
         modules: plan.failed.into_iter().map(|(i, e)| (i, Err(e))).collect(),
         checks: plan.checks,
@@ -106,7 +113,7 @@ pub fn plan(
     directives: &mut [WastDirective<'_>],
     text: &str,
     file: &Path,
-    target: Option<&str>,
+    codegen: Codegen<'_>,
 ) -> Plan {
     let mut prepared = Plan::default();
     let objects = &mut prepared.objects;
@@ -137,7 +144,7 @@ pub fn plan(
                         "superseded ({why}): the module must be accepted, but {e}"
                     )),
                     (Ok(wasm), _) => {
-                        match (compile(&wasm, &prefix, &input_name, target), superseded) {
+                        match (compile(&wasm, &prefix, &input_name, codegen), superseded) {
                             (Err(CompileFailure::Panicked(p)), _) => {
                                 Err(format!("compiler panicked: {p}"))
                             }
@@ -162,7 +169,7 @@ pub fn plan(
         };
         let result = match wasm {
             Err(e) => e,
-            Ok(wasm) => match compile(&wasm, &prefix, &input_name, target) {
+            Ok(wasm) => match compile(&wasm, &prefix, &input_name, codegen) {
                 Ok(object) => {
                     objects.push((i, prefix, object));
                     continue;
@@ -204,11 +211,12 @@ fn compile(
     wasm: &[u8],
     prefix: &str,
     input_name: &str,
-    target: Option<&str>,
+    codegen: Codegen<'_>,
 ) -> Result<Vec<u8>, CompileFailure> {
     let opts = Options {
         prefix: prefix.to_string(),
-        target: target.map(str::to_string),
+        target: codegen.target.map(str::to_string),
+        cpu: codegen.cpu.map(str::to_string),
         // Scripts already run in parallel; one thread per compile.
         jobs: 1,
         input_name: input_name.to_string(),

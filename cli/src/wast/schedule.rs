@@ -19,7 +19,7 @@ use crate::cli::WastArgs;
 use crate::error::err;
 use crate::Result;
 
-use super::prepare::Settings;
+use super::prepare::{Codegen, Settings};
 use super::report::{parse_total_line, Failure, FileReport};
 use super::script::{run_file, TRACE_PREFIX};
 
@@ -97,7 +97,10 @@ fn run_all(
 
 pub fn in_process(a: &WastArgs, jobs: usize) -> (usize, usize) {
     let settings = Settings {
-        target: a.target.as_deref(),
+        codegen: Codegen {
+            target: a.target.as_deref(),
+            cpu: a.cpu.as_deref(),
+        },
         keep: a.keep.as_deref(),
         precompiled: a.precompiled.as_deref(),
     };
@@ -126,6 +129,9 @@ pub fn child_processes(a: &WastArgs, jobs: usize) -> Result<(usize, usize)> {
         cmd.arg("wast");
         if let Some(t) = &a.target {
             cmd.arg(format!("--target={t}"));
+        }
+        if let Some(c) = &a.cpu {
+            cmd.arg(format!("--cpu={c}"));
         }
         if let Some(k) = &a.keep {
             cmd.arg("--keep").arg(k);

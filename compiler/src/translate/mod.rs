@@ -107,7 +107,8 @@ pub struct ModuleEnv<'m, 'a> {
     pub defined_func_ids: Vec<u32>,
     /// cranelift-module `FuncId`s of the runtime builtins, by symbol name.
     pub builtin_ids: HashMap<&'static str, u32>,
-    /// Count trailing zeros with `popcnt` (x86-64; see `numeric`).
+    /// Count trailing zeros with `popcnt` (x86-64 without BMI1's `tzcnt`;
+    /// see `numeric`).
     pub ctz_by_popcnt: bool,
     /// `Module::funcrefs_are_own`: `call_indirect` passes its own vmctx.
     pub own_funcrefs: bool,
