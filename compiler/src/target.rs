@@ -396,6 +396,29 @@ mod tests {
     }
 
     #[test]
+    fn every_cpu_level_builds_an_isa_on_every_target_of_its_architecture() {
+        for t in TARGETS {
+            let levels = cpu_levels(t.arch);
+            for (i, level) in levels.iter().enumerate() {
+                let opts = Options {
+                    cpu: Some(level.name.to_string()),
+                    ..Options::default()
+                };
+                let target = Target::new(Some(t.name), &opts).expect(level.name);
+                assert_eq!(target.cpu, level);
+                // Each level has every feature of the ones before it.
+                for lower in &levels[..i] {
+                    assert_eq!(lower.features & !level.features, 0, "{}", level.name);
+                    assert!(lower.flags.iter().all(|f| level.flags.contains(f)));
+                }
+            }
+            // No --cpu is the first level.
+            let target = Target::new(Some(t.name), &Options::default()).unwrap();
+            assert_eq!(target.cpu, &levels[0]);
+        }
+    }
+
+    #[test]
     fn unknown_targets_are_refused_listing_the_supported_ones() {
         for bad in [
             "riscv64gc-unknown-linux-gnu",
