@@ -410,6 +410,7 @@ fn compile_one(
             // x86-64 only: aarch64's address modes already take a
             // zero-extended 32-bit index, and its gain is unmeasured.
             if target.info.arch == crate::target::Arch::X86_64 {
+                crate::hoist::subtractions_as_additions(&mut ctx.func);
                 crate::addresses::fold_addresses(
                     &mut ctx.func,
                     &ctx.cfg,

@@ -94,3 +94,36 @@ pub(crate) fn hoist_compared_constants(
         func.dfg.change_to_alias(old, hoisted);
     }
 }
+
+/// Rewrites each `x - c`, `c` a constant, as `x + (-c)` (x86-64). Its
+/// instruction selection folds additions of constants into `lea` and
+/// address modes, through further additions and scaled indexes
+/// (`lea -0x80(%rdx,%rax,4)`), but not subtractions: interp's
+/// `stack[sp - 1]`, on a shadow-stack frame `fp - 128` that the e-graph
+/// rematerialises in every block that uses it, took `mov; sub; lea` where
+/// one `lea` does. Runs before `latch`, whose `i - (-k)` is meant to stay
+/// a subtraction. Wrapping arithmetic: the same value in every case.
+pub(crate) fn subtractions_as_additions(func: &mut Function) {
+    let mut subs = Vec::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            if let InstructionData::Binary {
+                opcode: Opcode::Isub,
+                args: [x, y],
+            } = func.dfg.insts[inst]
+            {
+                if let Some(c) = crate::clif::iconst_of(&func.dfg, y) {
+                    subs.push((inst, x, c));
+                }
+            }
+        }
+    }
+    for (inst, x, c) in subs {
+        let ty = func.dfg.value_type(x);
+        let mut pos = FuncCursor::new(func).at_inst(inst);
+        let k = pos
+            .ins()
+            .iconst(ty, crate::clif::wrap_to(ty, c.wrapping_neg()));
+        func.replace(inst).iadd(x, k);
+    }
+}
