@@ -455,6 +455,16 @@ fn cpu_levels_choose_instructions_and_the_runtime_checks_them() {
     assert_eq!(wasm2o(&[&"compile", &wat, &"-o", &base]).code, Some(0));
     let r = wasm2o(&[&"compile", &wat, &"-o", &v3, &"--cpu", &"x86-64-v3"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // `inspect` names the features the object needs.
+    let r = wasm2o(&[&"inspect", &v3]);
+    assert!(r.stdout.contains("cpu features: sse3, "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("avx2") && r.stdout.contains("lzcnt"),
+        "{}",
+        r.stdout
+    );
+    let r = wasm2o(&[&"inspect", &base]);
+    assert!(!r.stdout.contains("avx2"), "{}", r.stdout);
     let (base, v3) = (std::fs::read(base).unwrap(), std::fs::read(v3).unwrap());
     if cfg!(target_arch = "x86_64") {
         assert!(!has_lzcnt(&base), "the baseline has no LZCNT");

@@ -145,6 +145,19 @@ pub fn describe(data: &[u8]) -> Result<String, String> {
         obj.file.architecture(),
         obj.file.endianness()
     );
+    if let Some(bits) = desc_field(abi::RAW_MODULE_CPU_FEATURES) {
+        let names: Vec<&str> = abi::CPU_FEATURES
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| *name)
+            .collect();
+        let names = if names.is_empty() {
+            "none beyond the baseline".to_string()
+        } else {
+            names.join(", ")
+        };
+        let _ = writeln!(o, "cpu features: {names}");
+    }
     write_info(&mut o, &info);
     match traps {
         Some(n) => {
