@@ -423,6 +423,14 @@ fn compile_one(
             crate::latch::hide_increments(&mut ctx.func, &ctx.cfg, &ctx.domtree);
             crate::zext::drop_redundant_masks(&mut ctx.func);
             crate::zext::widen_loads(&mut ctx.func);
+            if target.info.arch == crate::target::Arch::X86_64 {
+                crate::zext::widen_loop_params(
+                    &mut ctx.func,
+                    &ctx.cfg,
+                    &ctx.domtree,
+                    &ctx.loop_analysis,
+                );
+            }
             lower_isa
         }
         None => &target.isa,
