@@ -85,7 +85,7 @@ pub(crate) fn signed_window(r: Range) -> Option<Range> {
 
 /// The step `k` if `a` is `p + k` or `p - k` with `k` constant (0 if `a`
 /// is `p` itself).
-fn step_of(func: &Function, p: Value, a: Value) -> Option<i64> {
+pub(crate) fn step_of(func: &Function, p: Value, a: Value) -> Option<i64> {
     if a == p {
         return Some(0);
     }

@@ -19,8 +19,25 @@
 //! from fewer bits than `c` keeps (`load8_u(p) & 0xff`, which clang writes
 //! for `unsigned char` values) is `x`.
 
+use crate::ranges::step_of;
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::ir::{types, Function, InstBuilder, InstructionData, Opcode, ValueDef};
+use cranelift_codegen::ir::{
+    types, Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
+};
+
+/// The i32 value `inst` zero-extends to i64, if it is such a `uextend`.
+fn extended_i32(func: &Function, inst: Inst) -> Option<Value> {
+    let InstructionData::Unary {
+        opcode: Opcode::Uextend,
+        arg,
+    } = func.dfg.insts[inst]
+    else {
+        return None;
+    };
+    (func.dfg.value_type(arg) == types::I32
+        && func.dfg.value_type(func.dfg.first_result(inst)) == types::I64)
+        .then_some(arg)
+}
 
 /// Rewrites zero-extended 32-bit loads as described in the module comment.
 pub(crate) fn widen_loads(func: &mut Function) {
@@ -28,18 +45,9 @@ pub(crate) fn widen_loads(func: &mut Function) {
     let mut extends = Vec::new();
     for block in func.layout.blocks() {
         for inst in func.layout.block_insts(block) {
-            let InstructionData::Unary {
-                opcode: Opcode::Uextend,
-                arg,
-            } = func.dfg.insts[inst]
-            else {
+            let Some(arg) = extended_i32(func, inst) else {
                 continue;
             };
-            if func.dfg.value_type(func.dfg.first_result(inst)) != types::I64
-                || func.dfg.value_type(arg) != types::I32
-            {
-                continue;
-            }
             let ValueDef::Result(load, 0) = func.dfg.value_def(arg) else {
                 continue;
             };
@@ -78,7 +86,7 @@ pub(crate) fn widen_loads(func: &mut Function) {
 
 /// How many low bits of `v` can be non-zero, when its definition says so:
 /// a narrow unsigned load or a zero extension.
-fn zero_extended_from(func: &Function, v: cranelift_codegen::ir::Value) -> Option<u32> {
+fn zero_extended_from(func: &Function, v: Value) -> Option<u32> {
     let ValueDef::Result(inst, 0) = func.dfg.value_def(v) else {
         return None;
     };
@@ -141,33 +149,6 @@ pub(crate) fn drop_redundant_masks(func: &mut Function) {
     }
 }
 
-/// Whether `v` is `p + c` or `p - c` for a constant `c`: a counter or
-/// pointer stepped by its loop, which x86-64 computes with an ALU
-/// instruction that clears the upper half of the register.
-fn steps_from(
-    func: &Function,
-    v: cranelift_codegen::ir::Value,
-    p: cranelift_codegen::ir::Value,
-) -> bool {
-    let ValueDef::Result(inst, 0) = func.dfg.value_def(v) else {
-        return false;
-    };
-    match func.dfg.insts[inst] {
-        InstructionData::Binary {
-            opcode: Opcode::Iadd,
-            args: [x, y],
-        } => {
-            (x == p && crate::clif::iconst_of(&func.dfg, y).is_some())
-                || (y == p && crate::clif::iconst_of(&func.dfg, x).is_some())
-        }
-        InstructionData::Binary {
-            opcode: Opcode::Isub,
-            args: [x, y],
-        } => x == p && crate::clif::iconst_of(&func.dfg, y).is_some(),
-        _ => false,
-    }
-}
-
 /// x86-64: an i32 block parameter `p` with a `uextend.i64 p` among its
 /// users becomes an i64 parameter `w` that every branch passes as
 /// `uextend.i64 arg`; `p` is then `ireduce.i32 w` (no instruction) and
@@ -175,36 +156,30 @@ fn steps_from(
 /// block parameter, so a loop counter or pointer used as an address paid
 /// a `mov %r13d, %edx` in every iteration; the extension now happens where
 /// the value is computed, by an ALU instruction that clears the upper half
-/// anyway. Only where every back edge passes such a value (so no
-/// iteration pays more) and every branch to the block is a `jump` or
-/// `brif`. The values are the same: `w` is `zext(p)` on every edge.
+/// anyway. Only for a loop header's parameter that every back edge passes
+/// as `p + c` or `p - c` (so no iteration pays more), that nothing after
+/// the loop reads (not even through an address computed from it), and
+/// whose block every branch reaches by `jump` or `brif`. The values are
+/// the same: `w` is `zext(p)` on every edge.
 pub(crate) fn widen_loop_params(
     func: &mut Function,
     cfg: &cranelift_codegen::flowgraph::ControlFlowGraph,
     domtree: &cranelift_codegen::dominator_tree::DominatorTree,
     loops: &cranelift_codegen::loop_analysis::LoopAnalysis,
 ) {
-    use cranelift_codegen::ir::{Block, BlockArg, Value};
+    use cranelift_codegen::ir::{Block, BlockArg};
     use std::collections::HashMap;
     // The `uextend.i64` users of each i32 value, and the blocks that use
     // each value.
-    let mut extends: HashMap<Value, Vec<cranelift_codegen::ir::Inst>> = HashMap::new();
-    let mut used_in: HashMap<Value, Vec<(cranelift_codegen::ir::Inst, Block)>> = HashMap::new();
+    let mut extends: HashMap<Value, Vec<Inst>> = HashMap::new();
+    let mut used_in: HashMap<Value, Vec<(Inst, Block)>> = HashMap::new();
     for block in func.layout.blocks() {
         for inst in func.layout.block_insts(block) {
             for v in func.dfg.inst_values(inst) {
                 used_in.entry(v).or_default().push((inst, block));
             }
-            if let InstructionData::Unary {
-                opcode: Opcode::Uextend,
-                arg,
-            } = func.dfg.insts[inst]
-            {
-                if func.dfg.value_type(arg) == types::I32
-                    && func.dfg.value_type(func.dfg.first_result(inst)) == types::I64
-                {
-                    extends.entry(arg).or_default().push(inst);
-                }
+            if let Some(arg) = extended_i32(func, inst) {
+                extends.entry(arg).or_default().push(inst);
             }
         }
     }
@@ -252,7 +227,7 @@ pub(crate) fn widen_loop_params(
                 .position(|&q| q == p)
                 .expect("a parameter of its block");
             // Every branch here is a jump or brif passing plain values, and
-            // every back edge passes a value that extends for free.
+            // every back edge a step of `p`.
             let mut ok = true;
             let preds: Vec<_> = cfg.pred_iter(block).map(|p| (p.block, p.inst)).collect();
             for &(pred, branch) in &preds {
@@ -270,7 +245,9 @@ pub(crate) fn widen_loop_params(
                     }
                     match call.args(&func.dfg.value_lists).nth(index) {
                         Some(BlockArg::Value(arg)) => {
-                            if back && !steps_from(func, arg, p) {
+                            // `p + c` or `p - c`: a 32-bit ALU result,
+                            // which clears the upper half of its register.
+                            if back && (arg == p || step_of(func, p, arg).is_none()) {
                                 ok = false;
                             }
                         }
@@ -338,7 +315,7 @@ mod tests {
     use cranelift_codegen::cursor::{Cursor, FuncCursor};
     use cranelift_codegen::dominator_tree::DominatorTree;
     use cranelift_codegen::flowgraph::ControlFlowGraph;
-    use cranelift_codegen::ir::{BlockArg, Value};
+    use cranelift_codegen::ir::{Block, BlockArg};
     use cranelift_codegen::loop_analysis::LoopAnalysis;
 
     fn widen(func: &mut Function) {
@@ -352,7 +329,7 @@ mod tests {
     }
 
     /// What every branch to `block` passes as its last parameter.
-    fn last_args(func: &Function, block: cranelift_codegen::ir::Block) -> Vec<Value> {
+    fn last_args(func: &Function, block: Block) -> Vec<Value> {
         let mut out = Vec::new();
         for b in func.layout.blocks() {
             let Some(term) = func.layout.last_inst(b) else {
