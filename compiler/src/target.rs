@@ -177,7 +177,9 @@ pub fn host() -> Option<&'static TargetInfo> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct CpuLevel {
     pub name: &'static str,
-    pub flags: &'static [&'static str],
+    /// Cranelift ISA flags, in groups: a level lists the groups of the
+    /// level it extends, then its own.
+    pub flags: &'static [&'static [&'static str]],
     pub features: u64,
 }
 
@@ -191,6 +193,13 @@ const X86_64_V2_FLAGS: &[&str] = &[
 const X86_64_V2: u64 =
     abi::CPU_SSE3 | abi::CPU_SSSE3 | abi::CPU_SSE41 | abi::CPU_SSE42 | abi::CPU_POPCNT;
 
+impl CpuLevel {
+    /// Every Cranelift ISA flag the level enables.
+    pub fn isa_flags(&self) -> impl Iterator<Item = &'static str> {
+        self.flags.iter().flat_map(|group| group.iter().copied())
+    }
+}
+
 /// The levels of each architecture, its default (the baseline) first.
 /// Named levels, not the features of the compiling machine, so that the
 /// output depends only on the input and the flags.
@@ -200,7 +209,7 @@ pub fn cpu_levels(arch: Arch) -> &'static [CpuLevel] {
             // Every x86-64 CPU since about 2009 (Nehalem, Bulldozer).
             CpuLevel {
                 name: "x86-64-v2",
-                flags: X86_64_V2_FLAGS,
+                flags: &[X86_64_V2_FLAGS],
                 features: X86_64_V2,
             },
             // Haswell (2013) and Zen and later: VEX encodings, BMI, LZCNT,
@@ -208,17 +217,15 @@ pub fn cpu_levels(arch: Arch) -> &'static [CpuLevel] {
             CpuLevel {
                 name: "x86-64-v3",
                 flags: &[
-                    "has_sse3",
-                    "has_ssse3",
-                    "has_sse41",
-                    "has_sse42",
-                    "has_popcnt",
-                    "has_avx",
-                    "has_avx2",
-                    "has_bmi1",
-                    "has_bmi2",
-                    "has_lzcnt",
-                    "has_fma",
+                    X86_64_V2_FLAGS,
+                    &[
+                        "has_avx",
+                        "has_avx2",
+                        "has_bmi1",
+                        "has_bmi2",
+                        "has_lzcnt",
+                        "has_fma",
+                    ],
                 ],
                 features: X86_64_V2
                     | abi::CPU_AVX
@@ -239,7 +246,7 @@ pub fn cpu_levels(arch: Arch) -> &'static [CpuLevel] {
             // Large System Extensions: single-instruction atomics.
             CpuLevel {
                 name: "armv8.1-a",
-                flags: &["has_lse"],
+                flags: &[&["has_lse"]],
                 features: abi::CPU_LSE,
             },
         ],
@@ -361,7 +368,7 @@ fn build_isa(
     // ISA extensions come from the CPU level, never probed from the
     // machine that compiles, so output does not depend on where it was
     // built.
-    for f in cpu.flags {
+    for f in cpu.isa_flags() {
         builder.enable(f).expect("ISA flag exists");
     }
     let isa = builder
@@ -409,7 +416,7 @@ mod tests {
                 // Each level has every feature of the ones before it.
                 for lower in &levels[..i] {
                     assert_eq!(lower.features & !level.features, 0, "{}", level.name);
-                    assert!(lower.flags.iter().all(|f| level.flags.contains(f)));
+                    assert!(lower.isa_flags().all(|f| level.isa_flags().any(|g| g == f)));
                 }
             }
             // No --cpu is the first level.
